@@ -1,0 +1,51 @@
+"""starlib: the one home of every formula and simulation in the STaR companion book.
+
+One module per concept:
+
+- :mod:`starlib.chain`: the chain model and the pre-trained policy family (Chapter 1).
+- :mod:`starlib.theory`: exact, infinite-sample STaR dynamics (Chapter 1 and Part II).
+
+The main names are re-exported here, so ``import starlib as sl`` gives
+``sl.accuracy``, ``sl.star_step`` and the rest.
+"""
+
+from .chain import (
+    EnumeratedStar,
+    NoKeptChainsError,
+    answers,
+    enumerate_chains,
+    margin,
+    prob_from_margin,
+    star_by_enumeration,
+    tempered,
+    tied_kernels,
+)
+from .theory import (
+    accuracy,
+    kept_wrong_rate,
+    star_iterates,
+    star_step,
+    star_step_eps,
+    tabular_accuracy,
+    tabular_star_step,
+)
+
+__all__ = [
+    "EnumeratedStar",
+    "NoKeptChainsError",
+    "accuracy",
+    "answers",
+    "enumerate_chains",
+    "kept_wrong_rate",
+    "margin",
+    "prob_from_margin",
+    "star_by_enumeration",
+    "star_iterates",
+    "star_step",
+    "star_step_eps",
+    "tabular_accuracy",
+    "tabular_star_step",
+    "tempered",
+    "tied_kernels",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,210 @@
+"""The chain model: chain-of-thought as a Markov chain over T steps.
+
+A problem is solved in T steps through state sets S_0, ..., S_T of M states each;
+a policy is one transition kernel per step, and the ground truth is one bijection
+g_t per step. The pre-trained family mixes the ground truth with uniform guessing:
+the ground-truth next state has probability p_t, each other state
+(1 - p_t) / (M - 1). Introduced in Chapter 1, "STaR and chain-of-thought as a
+Markov chain".
+
+Every function accepts floats, and exact :class:`fractions.Fraction` input (then
+it answers in Fractions); the elementwise ones accept SymPy symbols too.
+"""
+
+import itertools
+from collections import namedtuple
+
+import numpy as np
+
+from . import _checks
+from ._checks import EXACT, FLOAT, SYMBOLIC
+
+
+class NoKeptChainsError(ValueError):
+    """STaR keeps no chains: the accuracy is 0, so its refit is undefined."""
+
+
+def no_kept_chains(where=""):
+    return NoKeptChainsError(
+        f"the accuracy is 0{where}: no sampled chain reaches the correct answer, so STaR keeps "
+        "no chains and its update is undefined"
+    )
+
+
+def _result(arr, kind):
+    """Float results as NumPy (a Python float for a scalar); exact and symbolic ones as lists."""
+    if kind == FLOAT:
+        return float(arr) if np.ndim(arr) == 0 else arr
+    return arr.tolist() if isinstance(arr, np.ndarray) else arr
+
+
+def margin(p, M):
+    """The margin over chance, delta = (M p - 1) / (M - 1), of a step followed with probability p.
+
+    delta = 0 is uniform guessing, delta = 1 the ground truth, and the smallest value
+    is -1/(M - 1), at p = 0. Elementwise; introduced in Chapter 1.
+    """
+    M = _checks.num_states(M)
+    arr, kind = _checks.probabilities(p, "p", min_ndim=0)
+    return _result((M * arr - 1) / (M - 1), kind)
+
+
+def prob_from_margin(delta, M):
+    """The follow probability p = delta + (1 - delta) / M of a step with margin delta.
+
+    The inverse of :func:`margin`; delta must lie in [-1/(M - 1), 1]. Elementwise;
+    introduced in Chapter 1.
+    """
+    M = _checks.num_states(M)
+    kind = _checks.arithmetic_of(delta)
+    arr = _checks._as_array(delta, "delta", kind)
+    if kind == FLOAT:
+        low = -1.0 / (M - 1)
+        bad = ~(np.isfinite(arr) & (arr >= low * (1 + 1e-15)) & (arr <= 1.0))
+        if bad.any():
+            i = int(np.argmax(bad.ravel()))
+            raise ValueError(f"delta = {arr.ravel()[i]!r} is not a number in [-1/(M-1), 1] = [{low:.6g}, 1]")
+        out = np.clip(arr + (1 - arr) / M, 0.0, 1.0)
+    else:
+        low = -1 / _checks.Fraction(M - 1) if not _checks._is_sympy(M) else -1 / (M - 1)
+        if not _checks._is_sympy(M):
+            _checks.check_in_range(arr, "delta", low, 1, low_text=f"-1/{M - 1}")
+        out = arr + (1 - arr) / M
+    return _result(out, kind)
+
+
+def tempered(p, M, temperature):
+    """Follow probabilities of the policy sampled at a temperature (F8).
+
+    Sampling at temperature tau raises every probability to the power 1/tau and
+    renormalises: p_tau = p^(1/tau) / (p^(1/tau) + (M - 1) q^(1/tau)), with
+    q = (1 - p) / (M - 1). In floats it is computed from log-odds, so it neither
+    underflows nor overflows for any tau > 0. Elementwise; introduced in Chapter 1.
+    """
+    M = _checks.num_states(M)
+    arr, kind = _checks.probabilities(p, "p", min_ndim=0)
+    tau = _checks.temperature(temperature, kind)
+    if kind == FLOAT:
+        return _result(_tempered_floats(arr, None, M, float(tau))[0], kind)
+    return _result(_tempered_objects(arr, M, tau, kind), kind)
+
+
+def _tempered_floats(p, eps, M, tau):
+    """Tempered (p, eps), each accurate in relative terms, from p and eps = 1 - p.
+
+    ``eps`` may be None, meaning 1 - p; it stays None when tau is 1.
+    """
+    if tau == 1.0:
+        return p, eps
+    if eps is None:
+        eps = 1.0 - p
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the intended value
+        log_odds_wrong = np.log(M - 1.0) + (np.log(eps / (M - 1.0)) - np.log(p)) / tau
+    return np.exp(-np.logaddexp(0.0, log_odds_wrong)), np.exp(-np.logaddexp(0.0, -log_odds_wrong))
+
+
+def _tempered_objects(p, M, tau, kind):
+    if kind == SYMBOLIC:
+        power = 1 / tau
+    else:
+        power = 1 / _checks.Fraction(tau)
+        if power == 1:
+            return p
+        power = int(power)
+    q = (1 - p) / (M - 1)
+    return p**power / (p**power + (M - 1) * q**power)
+
+
+def tied_kernels(p, M, g=None):
+    """The pre-trained policy as explicit kernels, shape (T, M, M).
+
+    ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``: probability ``p[t]`` on the
+    ground-truth next state ``g[t, s]`` and ``(1 - p[t]) / (M - 1)`` on each other
+    state. ``g`` defaults to the identity at every step, which is the relabelled
+    form P_t = p_t I + q_t (J - I). Exact input gives Fraction entries.
+    Introduced in Chapter 1.
+    """
+    M = _checks.num_states(M)
+    arr, kind = _checks.probabilities(p, "p")
+    if arr.ndim != 1:
+        raise ValueError(f"p must be one chain of follow probabilities, shape (T,); got shape {arr.shape}")
+    T = arr.shape[0]
+    g = np.tile(np.arange(M), (T, 1)) if g is None else _checks.ground_truth(g, T, M)
+    dtype = float if kind == FLOAT else object
+    P = np.empty((T, M, M), dtype=dtype)
+    rows = np.arange(M)
+    for t in range(T):
+        P[t] = (1 - arr[t]) / (M - 1)
+        P[t, rows, g[t]] = arr[t]
+    return P
+
+
+def answers(g):
+    """The correct answer s_T* = g_T(...g_1(s_0)) for every question s_0, from g of shape (T, M).
+
+    Introduced in Chapter 1.
+    """
+    g = np.asarray(g)
+    if g.ndim != 2:
+        raise ValueError(f"g must have shape (T, M); got shape {g.shape}")
+    g = _checks.ground_truth(g, *g.shape)
+    target = np.arange(g.shape[1])
+    for step in g:
+        target = step[target]
+    return target
+
+
+def enumerate_chains(P, q0):
+    """Every chain (s_0, ..., s_T) with its probability, by brute force.
+
+    Yields ``(states, probability)`` for all M^(T+1) chains, question s_0 drawn
+    from ``q0`` and step t from ``P[t]``. Exact input (Fractions) gives exact
+    probabilities. Meant for small M and T: the worked examples and the tests.
+    Introduced in Chapter 1.
+    """
+    kind = _checks.arithmetic_of(P, q0)
+    P = _checks.kernels(P, kind)
+    T, M, _ = P.shape
+    q0 = _checks.distribution(q0, M, kind)
+    for states in itertools.product(range(M), repeat=T + 1):
+        probability = q0[states[0]]
+        for t in range(T):
+            probability = probability * P[t, states[t], states[t + 1]]
+        yield states, probability
+
+
+EnumeratedStar = namedtuple("EnumeratedStar", "accuracy follow_rates kept_wrong_rate")
+EnumeratedStar.__doc__ = """What one STaR iteration sees, found by enumerating every chain.
+
+accuracy: Pr(final answer correct). follow_rates[t]: Pr(step t+1 follows the
+ground truth | final answer correct), which is the refit follow probability.
+kept_wrong_rate: Pr(some step does not follow the ground truth | final answer
+correct)."""
+
+
+def star_by_enumeration(P, g, q0):
+    """Accuracy, STaR's refit follow rates and the kept-wrong rate, by brute force.
+
+    Sums :func:`enumerate_chains` over all M^(T+1) chains, so it is independent of
+    the closed forms in :mod:`starlib.theory` and checks them. Exact input gives
+    Fractions. Introduced in Chapter 1.
+    """
+    kind = _checks.arithmetic_of(P, q0)
+    T, M = np.shape(P)[:2]
+    g = _checks.ground_truth(g, T, M)
+    answer = answers(g)
+    correct = faithful = 0
+    followed = [0] * T
+    for states, probability in enumerate_chains(P, q0):
+        if states[-1] != answer[states[0]]:
+            continue
+        correct += probability
+        follows = [states[t + 1] == g[t, states[t]] for t in range(T)]
+        for t in range(T):
+            followed[t] += probability * follows[t]
+        faithful += probability * all(follows)
+    if correct == 0:
+        raise no_kept_chains()
+    rates = np.array([f / correct for f in followed], dtype=float if kind == FLOAT else object)
+    return EnumeratedStar(_result(np.asarray(correct), kind), _result(rates, kind),
+                          _result(np.asarray(1 - faithful / correct), kind))

@@ -1,0 +1,314 @@
+"""The exact theory: infinite-sample STaR on the chain model.
+
+With infinitely many sampled chains, one STaR iteration (sample, keep the chains
+whose final answer is correct, refit by maximum likelihood) maps the follow
+probabilities p_t to
+
+    p_t' = Pr(s_t = g_t(s_{t-1}) | final answer correct) = p_t A_{-t} / A,
+
+where A is the accuracy of the chain and A_{-t} the accuracy of the chain with
+step t removed. Introduced in Chapter 1 (accuracy) and derived in Part II.
+
+Floats take a fast closed form, A = 1/M + (1 - 1/M) prod_t delta_t. Where
+below-chance steps make the product of margins close to -1/(M - 1), so that the
+accuracy is close to 0 and the closed form would cancel, and in the error-rate
+map :func:`star_step_eps`, a recurrence over "on track / off track" takes over: all its terms are
+non-negative, so it stays accurate in relative terms however small the
+probabilities are.
+"""
+
+import numpy as np
+
+from . import _checks
+from ._checks import EXACT, FLOAT, SYMBOLIC
+from .chain import NoKeptChainsError, _result, _tempered_floats, _tempered_objects, no_kept_chains
+
+
+# All internal routines work "step-major": shape (T, B), one row per step.
+def _step_major(arr):
+    return np.ascontiguousarray(np.moveaxis(arr, -1, 0).reshape(arr.shape[-1], -1))
+
+
+def _from_step_major(arr, shape):
+    return np.moveaxis(arr.reshape((shape[-1],) + shape[:-1]), 0, -1)
+
+
+def _leave_one_out_products(x):
+    """prod_{u != t} x_u for every step t, and prod_t x_t; no division, so x_t may be 0."""
+    out = np.empty_like(x)
+    out[0] = 1
+    for t in range(1, len(x)):
+        np.multiply(out[t - 1], x[t - 1], out=out[t])
+    total = out[-1] * x[-1]
+    suffix = x[-1].copy()
+    for t in range(len(x) - 2, -1, -1):
+        np.multiply(out[t], suffix, out=out[t])
+        np.multiply(suffix, x[t], out=suffix)
+    return out, total
+
+
+def _success_closed_form(p, M):
+    """(A, A_{-t}) from the margins: M A = 1 + (M - 1) D with D = prod_t delta_t."""
+    delta = (M * p - 1) / (M - 1)
+    loo, D = _leave_one_out_products(delta)
+    return (1 + (M - 1) * D) / M, (1 + (M - 1) * loo) / M
+
+
+def _success_by_recurrence(p, eps, M):
+    """(A, A_{-t}, 1 - A_{-t}) in floats, accurate in relative terms.
+
+    After each step the chain is on track (at the state the ground truth reaches)
+    or off it. From on track it stays with p and leaves with eps; from off track
+    it returns with q = eps / (M - 1) (the one state that maps onto the track) and
+    stays off with p + eps (M - 2) / (M - 1). Every product below is of
+    non-negative numbers, so nothing cancels.
+    """
+    T = len(p)
+    q = eps / (M - 1)
+    stay_off = p + eps * ((M - 2) / (M - 1))
+    on = np.empty((T + 1,) + p.shape[1:])
+    off = np.empty_like(on)
+    on[0], off[0] = 1.0, 0.0
+    for t in range(T):
+        on[t + 1] = on[t] * p[t] + off[t] * q[t]
+        off[t + 1] = on[t] * eps[t] + off[t] * stay_off[t]
+    # Pr(correct | on, off track) and Pr(wrong | on, off track) after the steps so far.
+    right_on, right_off = np.ones(p.shape[1:]), np.zeros(p.shape[1:])
+    wrong_on, wrong_off = np.zeros(p.shape[1:]), np.ones(p.shape[1:])
+    acc_without = np.empty_like(p)
+    err_without = np.empty_like(p)
+    for t in range(T - 1, -1, -1):
+        acc_without[t] = on[t] * right_on + off[t] * right_off
+        err_without[t] = on[t] * wrong_on + off[t] * wrong_off
+        right_on, right_off = p[t] * right_on + eps[t] * right_off, q[t] * right_on + stay_off[t] * right_off
+        wrong_on, wrong_off = p[t] * wrong_on + eps[t] * wrong_off, q[t] * wrong_on + stay_off[t] * wrong_off
+    return on[T], acc_without, err_without
+
+
+def _margins_floats(p, M):
+    """Leave-one-out products of the margins, their product D, and the rows to redo.
+
+    The closed form divides by c + D, with c = 1/(M - 1); that sum cancels only
+    where D is close to -c, that is where the accuracy is close to 0. The
+    returned rows, those with D < -c/2, are redone by the recurrence.
+    """
+    c = 1.0 / (M - 1)
+    delta = p * (M * c)
+    delta -= c
+    loo, D = _leave_one_out_products(delta)
+    return loo, D, np.flatnonzero(D < -c / 2)
+
+
+def _accuracy_floats(p, M):
+    _, D, cancels = _margins_floats(p, M)
+    A = (1.0 + (M - 1) * D) / M
+    if cancels.size:
+        rows = p[:, cancels]
+        A[cancels] = _success_by_recurrence(rows, 1.0 - rows, M)[0]
+    return A
+
+
+def _star_step_floats(p, eps, M):
+    """p_t' = p_t (c + D_{-t}) / (c + D) with c = 1/(M - 1), for step-major floats.
+
+    Accurate to a few units in the last place in absolute terms. c + D_{-t} can
+    cancel when p_t' is close to 0; it is never negative in exact arithmetic, so
+    rounding below 0 is clipped. Rows where c + D would cancel are redone by the
+    recurrence. Works in place on the leave-one-out products to keep it lean.
+    """
+    new, D, cancels = _margins_floats(p, M)
+    c = 1.0 / (M - 1)
+    scale = D + c
+    scale[cancels] = 1.0  # redone below; keeps a zero accuracy from dividing here
+    new += c
+    np.maximum(new, 0.0, out=new)
+    new *= p
+    new /= scale
+    if cancels.size:
+        rows = p[:, cancels]
+        eps_rows = 1.0 - rows if eps is None else eps[:, cancels]
+        A, acc_without, _ = _success_by_recurrence(rows, eps_rows, M)
+        if not A.all():
+            raise no_kept_chains(f" for batch entry {int(cancels[np.argmin(A != 0)])}")
+        new[:, cancels] = rows * acc_without / A
+    return new
+
+
+def _check_kept(A, kind, shape):
+    if kind == SYMBOLIC:
+        return
+    zero = np.ravel(A == 0) if kind == FLOAT else np.array([a == 0 for a in np.ravel(A)])
+    if zero.any():
+        where = _checks._index(shape[:-1], int(np.argmax(zero)))
+        raise no_kept_chains(f" for p{where}" if where else "")
+
+
+def _prepare(p, M, name="p"):
+    M = _checks.num_states(M)
+    arr, kind = _checks.probabilities(p, name)
+    return arr, M, kind
+
+
+def accuracy(p, M):
+    """F1: the probability that the final answer is correct.
+
+    A = 1/M + (1 - 1/M) prod_t delta_t, for follow probabilities ``p`` whose last
+    axis is the steps (leading axes are a batch). Exact input gives a Fraction,
+    symbolic input a SymPy expression. Introduced in Chapter 1.
+    """
+    arr, M, kind = _prepare(p, M)
+    x = _step_major(arr)
+    A = _accuracy_floats(x, M) if kind == FLOAT else _success_closed_form(x, M)[0]
+    return _result(A.reshape(arr.shape[:-1]), kind)
+
+
+def star_step(p, M, temperature=1.0):
+    """F2/F8: the exact, infinite-sample STaR update of follow probabilities ``p``.
+
+    Chains are sampled at ``temperature`` and the refit is by maximum likelihood
+    on the chains whose final answer is correct:
+    p_t' = p_t (1 + (M - 1) D_{-t}) / (1 + (M - 1) D), with p_t first replaced by
+    its tempered value (see :func:`starlib.chain.tempered`). The last axis of
+    ``p`` is the steps; leading axes are a batch. Raises
+    :class:`NoKeptChainsError` where the accuracy is 0. Introduced in Chapter 1;
+    derived in Part II.
+    """
+    arr, M, kind = _prepare(p, M)
+    tau = _checks.temperature(temperature, kind)
+    x = _step_major(arr)
+    if kind == FLOAT:
+        new = _star_step_floats(*_tempered_floats(x, None, M, float(tau)), M)
+    else:
+        x = _tempered_objects(x, M, tau, kind)
+        A, acc_without = _success_closed_form(x, M)
+        _check_kept(A, kind, arr.shape)
+        new = x * acc_without / A
+    return _result(_from_step_major(new, arr.shape), kind)
+
+
+def star_step_eps(eps, M, temperature=1.0):
+    """The STaR update on error rates eps_t = 1 - p_t, accurate in relative terms.
+
+    eps_t' = eps_t (1 - A_{-t}) / ((M - 1) A) = eps_t (1 - D_{-t}) / (M A). Use it
+    near the optimum, where ``1 - star_step(1 - eps)`` loses every digit: it agrees
+    with exact arithmetic to a relative error of about 1e-15 per step for eps down
+    to 1e-300 (results below the smallest normal double, about 2e-308, underflow).
+    Floats only. Introduced in Part II, where convergence is derived.
+    """
+    M = _checks.num_states(M)
+    arr, _ = _checks.probabilities(eps, "eps", kind=FLOAT)
+    tau = float(_checks.temperature(temperature, FLOAT))
+    e = _step_major(arr)
+    p, e = _tempered_floats(1.0 - e, e, M, tau)
+    A, _, err_without = _success_by_recurrence(p, e, M)
+    _check_kept(A, FLOAT, arr.shape)
+    return _from_step_major(e * err_without / ((M - 1) * A), arr.shape)
+
+
+def star_iterates(p0, M, n, temperature=1.0):
+    """The exact STaR trajectory p^0, p^1, ..., p^n, shape (n + 1, ..., T).
+
+    Iterates :func:`star_step` ``n`` times from ``p0`` (leading axes of ``p0`` are a
+    batch). Floats only. Introduced in Part II.
+    """
+    arr, M, _ = _prepare(p0, M, name="p0")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n must be a non-negative integer (the number of iterations); got n = {n!r}")
+    tau = float(_checks.temperature(temperature, FLOAT))
+    out = np.empty((n + 1,) + arr.shape)
+    out[0] = arr
+    x = _step_major(arr)
+    for k in range(1, n + 1):
+        x = _star_step_floats(*_tempered_floats(x, None, M, tau), M)
+        out[k] = _from_step_major(x, arr.shape)
+    return out
+
+
+def kept_wrong_rate(p, M):
+    """F7: Pr(some step does not follow the ground truth | final answer correct).
+
+    Equals 1 - prod_t p_t / A. Computed by a recurrence over "followed every step
+    so far", "on track after a wrong step" and "off track", whose terms are all
+    non-negative, so it is accurate in relative terms even when almost every kept
+    chain is faithful. Exact input gives a Fraction. Introduced in Part II.
+    """
+    arr, M, kind = _prepare(p, M)
+    x = _step_major(arr)
+    eps = 1 - x
+    q = eps / (M - 1)
+    stay_off = x + eps * (M - 2) / (M - 1)
+    faithful, recovered, off = 1, 0, 0
+    for t in range(len(x)):
+        faithful, recovered, off = (
+            faithful * x[t],
+            recovered * x[t] + off * q[t],
+            (faithful + recovered) * eps[t] + off * stay_off[t],
+        )
+    A = faithful + recovered
+    _check_kept(A, kind, arr.shape)
+    return _result((recovered / A).reshape(arr.shape[:-1]), kind)
+
+
+def tabular_accuracy(P, g, q0):
+    """The accuracy of a general tabular Markov policy.
+
+    ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``, ``g[t, s]`` the ground-truth next
+    state, ``q0`` the question distribution. Introduced in Part III.
+    """
+    P, g, q0, kind = _prepare_tabular(P, g, q0)
+    return _result(_tabular_parts(P, g, q0)[2], kind)
+
+
+def _prepare_tabular(P, g, q0):
+    kind = _checks.arithmetic_of(P, q0)
+    if kind == SYMBOLIC:
+        raise ValueError("P and q0 must be floats or Fractions; symbolic kernels are not supported")
+    P = _checks.kernels(P, kind)
+    T, M, _ = P.shape
+    g = _checks.ground_truth(g, T, M)
+    q0 = _checks.distribution(q0, M, kind)
+    return P, g, q0, kind
+
+
+def _tabular_parts(P, g, q0):
+    """Forward joints Pr(s_0, s_t), backward success Pr(s_T = answer(s_0) | s_t), and A."""
+    T, M, _ = P.shape
+    answer = np.arange(M)
+    for step in g:
+        answer = step[answer]
+    forward = [np.diag(q0)]  # forward[t][s0, s] = Pr(s_0 = s0, s_t = s)
+    for t in range(T):
+        forward.append(forward[t] @ P[t])
+    reach = [None] * (T + 1)  # reach[t][s, y] = Pr(s_T = y | s_t = s)
+    reach[T] = np.eye(M, dtype=P.dtype)
+    if P.dtype == object:
+        reach[T] = np.array([[int(i == j) for j in range(M)] for i in range(M)], dtype=object)
+    for t in range(T - 1, -1, -1):
+        reach[t] = P[t] @ reach[t + 1]
+    success = [r[:, answer] for r in reach]  # success[t][s, s0] = Pr(correct | s_t = s, question s0)
+    A = sum(forward[T][s0, answer[s0]] for s0 in range(M))
+    return forward, success, A
+
+
+def tabular_star_step(P, g, q0):
+    """The exact STaR update of a general tabular Markov policy.
+
+    ``P`` has shape (T, M, M) with ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``;
+    ``g`` (T, M) holds the ground-truth next states and ``q0`` (M,) the question
+    distribution. Returns the refit kernel: each row is the distribution of the
+    next state among kept (correct) chains that visit that state. Rows of states
+    that no successful chain visits keep their old values. Exact input
+    (Fractions) gives an exact kernel. Introduced in Part III.
+    """
+    P, g, q0, kind = _prepare_tabular(P, g, q0)
+    forward, success, A = _tabular_parts(P, g, q0)
+    if A == 0:
+        raise no_kept_chains()
+    refit = P.copy()
+    for t in range(len(P)):
+        # kept[s, s2] = Pr(s_t = s, s_{t+1} = s2, final answer correct)
+        kept = P[t] * (forward[t].T @ success[t + 1].T)
+        mass = kept.sum(axis=1)
+        for s in np.flatnonzero([m > 0 for m in mass]):
+            refit[t, s] = kept[s] / mass[s]
+    return refit
