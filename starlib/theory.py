@@ -193,7 +193,7 @@ def star_step_eps(eps, M, temperature=1.0):
     near the optimum, where ``1 - star_step(1 - eps)`` loses every digit: it agrees
     with exact arithmetic to a relative error of about 1e-15 per step for eps down
     to 1e-300 (results below the smallest normal double, about 2e-308, underflow).
-    Floats only. Introduced in Part II, where convergence is derived.
+    Floats only. Introduced in Chapter 1; Part II derives the convergence it measures.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(eps, "eps", kind=FLOAT)
@@ -209,7 +209,7 @@ def star_iterates(p0, M, n, temperature=1.0):
     """The exact STaR trajectory p^0, p^1, ..., p^n, shape (n + 1, ..., T).
 
     Iterates :func:`star_step` ``n`` times from ``p0`` (leading axes of ``p0`` are a
-    batch). Floats only. Introduced in Part II.
+    batch). Floats only. Introduced in Chapter 1.
     """
     arr, M, _ = _prepare(p0, M, name="p0")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
@@ -230,7 +230,7 @@ def kept_wrong_rate(p, M):
     Equals 1 - prod_t p_t / A. Computed by a recurrence over "followed every step
     so far", "on track after a wrong step" and "off track", whose terms are all
     non-negative, so it is accurate in relative terms even when almost every kept
-    chain is faithful. Exact input gives a Fraction. Introduced in Part II.
+    chain is faithful. Exact input gives a Fraction. Introduced in Chapter 1.
     """
     arr, M, kind = _prepare(p, M)
     x = _step_major(arr)
@@ -253,7 +253,7 @@ def tabular_accuracy(P, g, q0):
     """The accuracy of a general tabular Markov policy.
 
     ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``, ``g[t, s]`` the ground-truth next
-    state, ``q0`` the question distribution. Introduced in Part III.
+    state, ``q0`` the question distribution. Introduced in Chapter 1.
     """
     P, g, q0, kind = _prepare_tabular(P, g, q0)
     return _result(_tabular_parts(P, g, q0)[2], kind)
@@ -298,7 +298,8 @@ def tabular_star_step(P, g, q0):
     distribution. Returns the refit kernel: each row is the distribution of the
     next state among kept (correct) chains that visit that state. Rows of states
     that no successful chain visits keep their old values. Exact input
-    (Fractions) gives an exact kernel. Introduced in Part III.
+    (Fractions) gives an exact kernel. Introduced in Chapter 1; Part III takes it
+    beyond the tied family.
     """
     P, g, q0, kind = _prepare_tabular(P, g, q0)
     forward, success, A = _tabular_parts(P, g, q0)
