@@ -36,7 +36,8 @@ def _from_step_major(arr, shape):
 def _leave_one_out_products(x):
     """prod_{u != t} x_u for every step t, and prod_t x_t; no division, so x_t may be 0."""
     out = np.empty_like(x)
-    out[0] = 1
+    # A one of x's own type: a Python int 1 would make exact (T = 1) results floats via 3 / 3.
+    out[0] = 1 if x.dtype != object else x[0] ** 0
     for t in range(1, len(x)):
         np.multiply(out[t - 1], x[t - 1], out=out[t])
     total = out[-1] * x[-1]
@@ -105,6 +106,7 @@ def _accuracy_floats(p, M):
     if cancels.size:
         rows = p[:, cancels]
         A[cancels] = _success_by_recurrence(rows, 1.0 - rows, M)[0]
+    np.minimum(A, 1.0, out=A)  # rounding in the closed form can exceed 1 by a few ulp
     return A
 
 
@@ -131,6 +133,8 @@ def _star_step_floats(p, eps, M):
         if not A.all():
             raise no_kept_chains(f" for batch entry {int(cancels[np.argmin(A != 0)])}")
         new[:, cancels] = rows * acc_without / A
+    # Rounding can push p_t' a few ulp above 1, which star_step would then reject as input.
+    np.minimum(new, 1.0, out=new)
     return new
 
 
@@ -170,7 +174,7 @@ def star_step(p, M, temperature=1.0):
     p_t' = p_t (1 + (M - 1) D_{-t}) / (1 + (M - 1) D), with p_t first replaced by
     its tempered value (see :func:`starlib.chain.tempered`). The last axis of
     ``p`` is the steps; leading axes are a batch. Raises
-    :class:`NoKeptChainsError` where the accuracy is 0. Introduced in Chapter 1;
+    :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0. Introduced in Chapter 1;
     derived in Part II.
     """
     arr, M, kind = _prepare(p, M)
@@ -202,7 +206,8 @@ def star_step_eps(eps, M, temperature=1.0):
     p, e = _tempered_floats(1.0 - e, e, M, tau)
     A, _, err_without = _success_by_recurrence(p, e, M)
     _check_kept(A, FLOAT, arr.shape)
-    return _from_step_major(e * err_without / ((M - 1) * A), arr.shape)
+    new = np.minimum(e * err_without / ((M - 1) * A), 1.0)  # rounding can exceed 1 by a few ulp
+    return _from_step_major(new, arr.shape)
 
 
 def star_iterates(p0, M, n, temperature=1.0):
