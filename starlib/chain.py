@@ -105,7 +105,12 @@ def _tempered_floats(p, eps, M, tau):
 
 def _tempered_objects(p, M, tau, kind):
     if kind == SYMBOLIC:
-        power = 1 / tau
+        if tau == 1:  # the default temperature=1.0 must not turn p into p**1.0
+            return p
+        import sympy
+
+        # A numeric temperature as an exact Rational, so no SymPy Floats creep in.
+        power = 1 / (tau if _checks._is_sympy(tau) else sympy.Rational(tau))
     else:
         power = 1 / _checks.Fraction(tau)
         if power == 1:
@@ -164,8 +169,12 @@ def enumerate_chains(P, q0):
     """
     kind = _checks.arithmetic_of(P, q0)
     P = _checks.kernels(P, kind)
+    q0 = _checks.distribution(q0, P.shape[1], kind)
+    return _chains(P, q0)  # validated now, not at the first next()
+
+
+def _chains(P, q0):
     T, M, _ = P.shape
-    q0 = _checks.distribution(q0, M, kind)
     for states in itertools.product(range(M), repeat=T + 1):
         probability = q0[states[0]]
         for t in range(T):
@@ -190,7 +199,8 @@ def star_by_enumeration(P, g, q0):
     Fractions. Introduced in Chapter 1.
     """
     kind = _checks.arithmetic_of(P, q0)
-    T, M = np.shape(P)[:2]
+    P = _checks.kernels(P, kind)  # first, so that a bad P is not reported as a bad g
+    T, M = P.shape[:2]
     g = _checks.ground_truth(g, T, M)
     answer = answers(g)
     correct = faithful = 0
