@@ -12,16 +12,16 @@ step t removed. Introduced in Chapter 1 (accuracy) and derived in Part II.
 Floats take a fast closed form, A = 1/M + (1 - 1/M) prod_t delta_t. Where
 below-chance steps make the product of margins close to -1/(M - 1), so that the
 accuracy is close to 0 and the closed form would cancel, and in the error-rate
-map :func:`star_step_eps`, a recurrence over "on track / off track" takes over: all its terms are
-non-negative, so it stays accurate in relative terms however small the
-probabilities are.
+map :func:`star_step_eps`, a recurrence over "on track / off track" takes over:
+all its terms are non-negative, so it stays accurate in relative terms however
+small the probabilities are.
 """
 
 import numpy as np
 
 from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
-from .chain import NoKeptChainsError, _result, _tempered_floats, _tempered_objects, no_kept_chains
+from .chain import _result, _tempered_floats, _tempered_objects, answers, no_kept_chains
 
 
 # All internal routines work "step-major": shape (T, B), one row per step.
@@ -113,17 +113,15 @@ def _accuracy_floats(p, M):
 def _star_step_floats(p, eps, M):
     """p_t' = p_t (c + D_{-t}) / (c + D) with c = 1/(M - 1), for step-major floats.
 
-    Accurate to a few units in the last place in absolute terms. c + D_{-t} can
-    cancel when p_t' is close to 0; it is never negative in exact arithmetic, so
-    rounding below 0 is clipped. Rows where c + D would cancel are redone by the
-    recurrence. Works in place on the leave-one-out products to keep it lean.
+    Accurate to a few units in the last place in absolute terms. Rows where c + D
+    would cancel are redone by the recurrence. Works in place on the leave-one-out
+    products to keep it lean.
     """
     new, D, cancels = _margins_floats(p, M)
     c = 1.0 / (M - 1)
     scale = D + c
     scale[cancels] = 1.0  # redone below; keeps a zero accuracy from dividing here
     new += c
-    np.maximum(new, 0.0, out=new)
     new *= p
     new /= scale
     if cancels.size:
@@ -133,8 +131,9 @@ def _star_step_floats(p, eps, M):
         if not A.all():
             raise no_kept_chains(f" for batch entry {int(cancels[np.argmin(A != 0)])}")
         new[:, cancels] = rows * acc_without / A
-    # Rounding can push p_t' a few ulp above 1, which star_step would then reject as input.
-    np.minimum(new, 1.0, out=new)
+    # Rounding can push p_t' a few ulp outside [0, 1] (c + D_{-t} cancels where p_t' is
+    # near 0); star_step would then reject its own output as input.
+    np.clip(new, 0.0, 1.0, out=new)
     return new
 
 
@@ -278,16 +277,12 @@ def _prepare_tabular(P, g, q0):
 def _tabular_parts(P, g, q0):
     """Forward joints Pr(s_0, s_t), backward success Pr(s_T = answer(s_0) | s_t), and A."""
     T, M, _ = P.shape
-    answer = np.arange(M)
-    for step in g:
-        answer = step[answer]
+    answer = answers(g)
     forward = [np.diag(q0)]  # forward[t][s0, s] = Pr(s_0 = s0, s_t = s)
     for t in range(T):
         forward.append(forward[t] @ P[t])
     reach = [None] * (T + 1)  # reach[t][s, y] = Pr(s_T = y | s_t = s)
     reach[T] = np.eye(M, dtype=P.dtype)
-    if P.dtype == object:
-        reach[T] = np.array([[int(i == j) for j in range(M)] for i in range(M)], dtype=object)
     for t in range(T - 1, -1, -1):
         reach[t] = P[t] @ reach[t + 1]
     success = [r[:, answer] for r in reach]  # success[t][s, s0] = Pr(correct | s_t = s, question s0)
