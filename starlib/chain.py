@@ -45,7 +45,7 @@ def margin(p, M):
     is -1/(M - 1), at p = 0. Elementwise; introduced in Chapter 1.
     """
     M = _checks.num_states(M)
-    arr, kind = _checks.probabilities(p, "p", min_ndim=0)
+    arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
     return _result((M * arr - 1) / (M - 1), kind)
 
 
@@ -82,7 +82,7 @@ def tempered(p, M, temperature):
     underflows nor overflows for any tau > 0. Elementwise; introduced in Chapter 1.
     """
     M = _checks.num_states(M)
-    arr, kind = _checks.probabilities(p, "p", min_ndim=0)
+    arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
     tau = _checks.temperature(temperature, kind)
     if kind == FLOAT:
         return _result(_tempered_floats(arr, None, M, float(tau))[0], kind)
@@ -130,7 +130,7 @@ def tied_kernels(p, M, g=None):
     Introduced in Chapter 1.
     """
     M = _checks.num_states(M)
-    arr, kind = _checks.probabilities(p, "p")
+    arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M))
     if arr.ndim != 1:
         raise ValueError(f"p must be one chain of follow probabilities, shape (T,); got shape {arr.shape}")
     T = arr.shape[0]

@@ -17,6 +17,8 @@ all its terms are non-negative, so it stays accurate in relative terms however
 small the probabilities are.
 """
 
+from collections import namedtuple
+
 import numpy as np
 
 from . import _checks
@@ -94,8 +96,10 @@ def _margins_floats(p, M):
     returned rows, those with D < -c/2, are redone by the recurrence.
     """
     c = 1.0 / (M - 1)
-    delta = p * (M * c)
-    delta -= c
+    # (M p - 1) / (M - 1) keeps p = 1 at margin exactly 1, so the optimum stays a fixed point.
+    delta = p * float(M)
+    delta -= 1.0
+    delta /= M - 1
     loo, D = _leave_one_out_products(delta)
     return loo, D, np.flatnonzero(D < -c / 2)
 
@@ -148,7 +152,7 @@ def _check_kept(A, kind, shape):
 
 def _prepare(p, M, name="p"):
     M = _checks.num_states(M)
-    arr, kind = _checks.probabilities(p, name)
+    arr, kind = _checks.probabilities(p, name, kind=_checks.arithmetic_of(p, M))
     return arr, M, kind
 
 
@@ -313,3 +317,171 @@ def tabular_star_step(P, g, q0):
         for s in np.flatnonzero([m > 0 for m in mass]):
             refit[t, s] = kept[s] / mass[s]
     return refit
+
+
+def accuracy_gradient(p, M):
+    """F3: the gradient of the accuracy, dA/dp_t = D_{-t} = prod_{u != t} delta_u.
+
+    The accuracy A = 1/M + (1 - 1/M) prod_t delta_t is affine in each p_t, and
+    d delta_t / d p_t = M / (M - 1), so the factors cancel and the partial
+    derivative is the product of the other steps' margins (1 for T = 1). It is
+    also the expected update of plain REINFORCE on A in these coordinates, per
+    unit learning rate. The last axis of ``p`` is the steps; leading axes are a
+    batch. Exact input gives Fractions, symbolic input SymPy expressions.
+    Introduced in Chapter 3.
+    """
+    arr, M, kind = _prepare(p, M)
+    x = _step_major(arr)
+    delta = (M * x - 1) / (M - 1)
+    others, _ = _leave_one_out_products(delta)
+    return _result(_from_step_major(others, arr.shape), kind)
+
+
+def margin_for_accuracy(A, M, T):
+    """F1 inverted: the margin each of T equal steps needs for accuracy ``A``.
+
+    With every step at margin delta, A = 1/M + (1 - 1/M) delta^T, so
+    delta = ((M A - 1) / (M - 1))^(1/T). ``A`` must lie in [1/M, 1]; the answer is
+    then the non-negative margin in [0, 1] (an accuracy below chance would need
+    negative margins, which equal steps reach only for odd T). Elementwise in
+    ``A``. Floats and Fractions give floats (the root is irrational in general);
+    symbolic input gives a SymPy expression. Convert to a follow probability with
+    :func:`starlib.chain.prob_from_margin`. Introduced in Chapter 2.
+    """
+    M = _checks.num_states(M)
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be an integer >= 1 (the number of steps); got T = {T!r}")
+    T = int(T)
+    arr, kind = _checks.probabilities(A, "A", min_ndim=0)
+    if kind == SYMBOLIC:
+        import sympy
+
+        D = (M * arr - 1) / (M - 1)
+        root = np.vectorize(lambda d: d ** sympy.Rational(1, T), otypes=[object])(D)
+        return _result(root, kind)
+    if kind == EXACT:
+        low = _checks.Fraction(1, M)
+        _checks.check_in_range(arr, "A", low, 1, low_text=f"1/M = 1/{M}")
+        arr = arr.astype(float)
+    else:
+        # A tolerance of a few ulp, so that A = accuracy(...) rounded just below 1/M is accepted.
+        low = 1.0 / M
+        below = arr < low * (1 - 1e-15)
+        if below.any():
+            i = int(np.argmax(below.ravel()))
+            raise ValueError(
+                f"A{_checks._index(arr.shape, i)} = {arr.ravel()[i].item()!r} is not a number in "
+                f"[1/M, 1] = [{low:.6g}, 1]; equal steps reach an accuracy below chance only with "
+                "negative margins"
+            )
+    D = np.maximum((M * arr - 1.0) / (M - 1.0), 0.0)
+    return _result(D ** (1.0 / T), FLOAT)
+
+
+# --- Chapter 4: how long STaR takes, and where it ends ------------------------------------------
+
+
+def _iteration_budget(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer (a number of iterations); got {name} = {value!r}")
+    return int(value)
+
+
+def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
+    """The number of exact STaR iterations until the accuracy reaches ``target``.
+
+    Iterates :func:`starlib.theory.star_step` from ``p0`` (last axis the steps,
+    leading axes a batch) and returns, for every chain of the batch, the
+    smallest n with ``accuracy(p^n, M) >= target``: 0 if ``p0`` is already
+    there. The accuracy is that of the refit policy p^n itself, as
+    :func:`starlib.theory.accuracy` gives it (at temperature 1), also when the
+    chains are sampled at another ``temperature``.
+
+    **Not reached.** Where the target is not reached within ``max_iterations``
+    iterations the answer is -1 (check for it: STaR can stall on a plateau or
+    settle at a spurious fixed point below the target; see
+    :func:`starlib.theory.star_limit`). Returns an int64 array of the batch
+    shape, or a Python int for a single chain. Floats only; an iterate with
+    accuracy 0 raises :class:`~starlib.chain.NoKeptChainsError`, as
+    :func:`starlib.theory.star_step` does. Introduced in Chapter 4.
+    """
+    arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
+    M = _checks.num_states(M)
+    target_arr, _ = _checks.probabilities(target, "target", kind=FLOAT, min_ndim=0)
+    if target_arr.ndim != 0 or float(target_arr) <= 0:
+        raise ValueError(f"target must be one accuracy in (0, 1]; got target = {target!r}")
+    target = float(target_arr)
+    max_iterations = _iteration_budget(max_iterations, "max_iterations")
+    tau = float(_checks.temperature(temperature, FLOAT))
+    x = _step_major(arr)
+    out = np.full(x.shape[1], -1, dtype=np.int64)
+    active = np.arange(x.shape[1])
+    for n in range(max_iterations + 1):
+        reached = _accuracy_floats(x, M) >= target
+        out[active[reached]] = n
+        if reached.all() or n == max_iterations:
+            break
+        if reached.any():
+            active, x = active[~reached], x[:, ~reached]
+        x = _star_step_floats(*_tempered_floats(x, None, M, tau), M)
+    out = out.reshape(arr.shape[:-1])
+    return int(out) if out.ndim == 0 else out
+
+
+StarLimit = namedtuple("StarLimit", "point accuracy iterations converged")
+StarLimit.__doc__ = """Where the exact STaR iteration settles; returned by :func:`starlib.theory.star_limit`.
+
+``point`` the last iterate p^k, ``accuracy`` its accuracy, ``iterations`` k, and
+``converged`` whether the last displacement ``max_t |p_t^k - p_t^(k-1)|`` was at most the tolerance.
+"""
+
+
+def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
+    """Iterate the exact STaR map from ``p0`` until it stops moving.
+
+    Each chain of the batch (last axis of ``p0`` the steps) is iterated with
+    :func:`starlib.theory.star_step` until the displacement
+    ``max_t |p_t^k - p_t^(k-1)|`` is at most ``tol``, or ``max_iterations``
+    iterations are spent. Returns a :class:`starlib.theory.StarLimit` of arrays (scalars for
+    a single chain): the last iterate p^k, its accuracy, k, and whether the
+    tolerance was met. A fixed point stops after k = 1.
+
+    **A plateau is not a limit.** Near chance with T >= 3 steps the map moves
+    by about delta^(T-1) per iteration (Chapter 4), which can be below any
+    fixed ``tol`` long before the iterates escape. Read ``converged`` as "stopped
+    moving at this tolerance", and compare the point with the fixed points of
+    Chapter 4 (vertices of {0, 1}^T, attracting when an even number of steps
+    are 0, or two or more steps exactly at chance) before calling it a limit.
+    A ``tol`` of 0 can fail to stop: in floats a step at 1 may come back one
+    unit in the last place below 1 and cycle. Floats only. Introduced in
+    Chapter 4.
+    """
+    arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
+    M = _checks.num_states(M)
+    max_iterations = _iteration_budget(max_iterations, "max_iterations")
+    tol_ok = isinstance(tol, (int, float, np.floating, np.integer)) and not isinstance(tol, bool)
+    if not tol_ok or not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite number >= 0; got tol = {tol!r}")
+    tau = float(_checks.temperature(temperature, FLOAT))
+    x = _step_major(arr).copy()
+    B = x.shape[1]
+    iterations = np.zeros(B, dtype=np.int64)
+    converged = np.zeros(B, dtype=bool)
+    active = np.arange(B)
+    for k in range(1, max_iterations + 1):
+        current = x[:, active]
+        new = _star_step_floats(*_tempered_floats(current, None, M, tau), M)
+        stopped = np.max(np.abs(new - current), axis=0) <= tol
+        x[:, active] = new
+        iterations[active] = k
+        converged[active[stopped]] = True
+        active = active[~stopped]
+        if active.size == 0:
+            break
+    point = _from_step_major(x, arr.shape)
+    shape = arr.shape[:-1]
+    A = _accuracy_floats(x, M).reshape(shape)
+    iterations, converged = iterations.reshape(shape), converged.reshape(shape)
+    if not shape:
+        return StarLimit(point, float(A), int(iterations), bool(converged))
+    return StarLimit(point, A, iterations, converged)
