@@ -56,7 +56,7 @@ def prob_from_margin(delta, M):
     introduced in Chapter 1.
     """
     M = _checks.num_states(M)
-    kind = _checks.arithmetic_of(delta)
+    kind = _checks.arithmetic_of(delta, M)
     arr = _checks._as_array(delta, "delta", kind)
     if kind == FLOAT:
         low = -1.0 / (M - 1)
@@ -66,8 +66,8 @@ def prob_from_margin(delta, M):
             raise ValueError(f"delta = {arr.ravel()[i]!r} is not a number in [-1/(M-1), 1] = [{low:.6g}, 1]")
         out = np.clip(arr + (1 - arr) / M, 0.0, 1.0)
     else:
-        low = -1 / _checks.Fraction(M - 1) if not _checks._is_sympy(M) else -1 / (M - 1)
         if not _checks._is_sympy(M):
+            low = -_checks.Fraction(1, M - 1)
             _checks.check_in_range(arr, "delta", low, 1, low_text=f"-1/{M - 1}")
         out = arr + (1 - arr) / M
     return _result(out, kind)
