@@ -4,6 +4,11 @@ One module per concept:
 
 - :mod:`starlib.chain`: the chain model and the pre-trained policy family (Chapter 1).
 - :mod:`starlib.theory`: exact, infinite-sample STaR dynamics (Chapter 1 and Part II).
+- :mod:`starlib.sampling`: finite-sample STaR, sampled chains and counts ("Finite samples").
+- :mod:`starlib.finite_samples`: Monte Carlo measurements over many runs ("Finite samples").
+- :mod:`starlib.policy_gradient`: REINFORCE on the tied policy ("STaR versus policy gradient").
+- :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
+  accuracy ("STaR versus policy gradient").
 
 The main names are re-exported here, so ``import starlib as sl`` gives
 ``sl.accuracy``, ``sl.star_step`` and the rest.
@@ -20,42 +25,104 @@ from .chain import (
     tempered,
     tied_kernels,
 )
+from .sampling import (
+    FollowCounts,
+    follow_counts,
+    sample_chains,
+    sample_tabular_chains,
+    star_iterates_mc,
+    star_step_mc,
+)
+from .finite_samples import (
+    EscapeMeasurement,
+    StepEstimates,
+    accuracy_runs,
+    escape_fraction,
+    samples_to_escape,
+    step_estimates,
+)
+from .policy_gradient import reinforce_iterates, reinforce_step
+from .comparisons import (
+    RunSummary,
+    TargetRuns,
+    expected_reinforce_step,
+    expected_star_mc_step,
+    iterations_to_target,
+    natural_reinforce_iterates,
+    natural_reinforce_step,
+    policy_gradient_estimate,
+    run_summary,
+)
 from .theory import (
     StarLimit,
     accuracy,
     accuracy_gradient,
+    collapse_probability,
+    escape_samples,
     iterations_to_accuracy,
     kept_wrong_rate,
     margin_for_accuracy,
+    mean_inverse_kept,
     star_iterates,
     star_limit,
     star_step,
     star_step_eps,
+    star_step_mc_variance,
     tabular_accuracy,
     tabular_star_step,
+    wrong_way_probability,
 )
 
 __all__ = [
     "EnumeratedStar",
+    "FollowCounts",
     "NoKeptChainsError",
     "StarLimit",
     "accuracy",
     "accuracy_gradient",
     "answers",
     "enumerate_chains",
+    "follow_counts",
     "iterations_to_accuracy",
     "kept_wrong_rate",
     "margin",
     "margin_for_accuracy",
     "prob_from_margin",
+    "reinforce_iterates",
+    "reinforce_step",
+    "sample_chains",
+    "sample_tabular_chains",
     "star_by_enumeration",
     "star_iterates",
+    "star_iterates_mc",
     "star_limit",
     "star_step",
     "star_step_eps",
+    "star_step_mc",
     "tabular_accuracy",
     "tabular_star_step",
     "tempered",
     "tied_kernels",
+    # the chapter "Finite samples"
+    "EscapeMeasurement",
+    "StepEstimates",
+    "accuracy_runs",
+    "collapse_probability",
+    "escape_fraction",
+    "escape_samples",
+    "mean_inverse_kept",
+    "samples_to_escape",
+    "star_step_mc_variance",
+    "step_estimates",
+    "wrong_way_probability",
+    "RunSummary",
+    "TargetRuns",
+    "expected_reinforce_step",
+    "expected_star_mc_step",
+    "iterations_to_target",
+    "natural_reinforce_iterates",
+    "natural_reinforce_step",
+    "policy_gradient_estimate",
+    "run_summary",
 ]
 __version__ = "0.1.0"

@@ -175,3 +175,40 @@ def kernels(P, kind):
             f"row P[{t}, {s}] must sum to 1 (within {SUM_TOLERANCE:g}); it sums to {sums[t, s]!r}"
         )
     return arr
+
+
+def integer(value, name, low, what):
+    """Validate a whole number >= ``low``: a count of chains, runs or iterations."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low} ({what}); got {name} = {value!r}")
+    return int(value)
+
+
+def sample_size(n, name="n", symbolic=False):
+    """Validate a number of sampled chains (a SymPy symbol passes where ``symbolic``)."""
+    if symbolic and _is_sympy(n) and not n.is_number:
+        return n
+    return integer(n, name, 1, "the number of sampled chains")
+
+
+def iterations(value, name="iterations"):
+    return integer(value, name, 0, "a number of iterations")
+
+
+def generator(rng):
+    """Validate a random generator; the library never touches global random state."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)); got rng = {rng!r}"
+        )
+    return rng
+
+
+def learning_rate(value):
+    """Validate a learning rate: a finite number > 0 (or a SymPy symbol)."""
+    if _is_sympy(value) and not value.is_number:
+        return value
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not np.isfinite(float(value)) or value <= 0:
+        raise ValueError(f"learning_rate must be a finite number > 0; got learning_rate = {value!r}")
+    return value

@@ -17,7 +17,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _checks
-from ._checks import EXACT, FLOAT, SYMBOLIC
+from ._checks import FLOAT, SYMBOLIC
 
 
 class NoKeptChainsError(ValueError):

@@ -18,6 +18,7 @@ small the probabilities are.
 """
 
 from collections import namedtuple
+from math import erfc, sqrt
 
 import numpy as np
 
@@ -381,12 +382,6 @@ def margin_for_accuracy(A, M, T):
 # --- Chapter 4: how long STaR takes, and where it ends ------------------------------------------
 
 
-def _iteration_budget(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer (a number of iterations); got {name} = {value!r}")
-    return int(value)
-
-
 def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
     """The number of exact STaR iterations until the accuracy reaches ``target``.
 
@@ -411,7 +406,7 @@ def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
     if target_arr.ndim != 0 or float(target_arr) <= 0:
         raise ValueError(f"target must be one accuracy in (0, 1]; got target = {target!r}")
     target = float(target_arr)
-    max_iterations = _iteration_budget(max_iterations, "max_iterations")
+    max_iterations = _checks.iterations(max_iterations, "max_iterations")
     tau = float(_checks.temperature(temperature, FLOAT))
     x = _step_major(arr)
     out = np.full(x.shape[1], -1, dtype=np.int64)
@@ -458,7 +453,7 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
     """
     arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
     M = _checks.num_states(M)
-    max_iterations = _iteration_budget(max_iterations, "max_iterations")
+    max_iterations = _checks.iterations(max_iterations, "max_iterations")
     tol_ok = isinstance(tol, (int, float, np.floating, np.integer)) and not isinstance(tol, bool)
     if not tol_ok or not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol must be a finite number >= 0; got tol = {tol!r}")
@@ -485,3 +480,143 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
     if not shape:
         return StarLimit(point, float(A), int(iterations), bool(converged))
     return StarLimit(point, A, iterations, converged)
+
+
+# --- The chapter "Finite samples": the noise of a sampled STaR iteration -------------------------
+
+
+def mean_inverse_kept(n, A):
+    """E[1/K | K >= 1] for K ~ Binomial(n, A), the number of kept chains.
+
+    The variance of a finite-sample STaR estimate is p_t'(1 - p_t') times this
+    moment (see :func:`starlib.theory.star_step_mc_variance`). It is computed by
+    summing the probability mass function (log-factorials by cumulative sums), and
+    is close to 1/(n A) (1 + (1 - A)/(n A)) once n A is large. Elementwise in
+    ``A`` (floats in (0, 1]); ``n`` a positive integer. Introduced in the chapter
+    "Finite samples".
+    """
+    n = _checks.sample_size(n)
+    arr, _ = _checks.probabilities(A, "A", kind=FLOAT, min_ndim=0)
+    if (arr <= 0).any():
+        i = int(np.argmax((arr <= 0).ravel()))
+        raise no_kept_chains(f" (A{_checks._index(arr.shape, i)} = 0)")
+    k = np.arange(1, n + 1, dtype=float)
+    log_factorial = np.concatenate(([0.0], np.cumsum(np.log(k))))
+    log_binom = log_factorial[n] - log_factorial[1:] - log_factorial[n - 1 :: -1]
+    out = np.empty(arr.shape)
+    for i, a in enumerate(arr.ravel()):
+        if a == 1.0:
+            out.flat[i] = 1.0 / n
+            continue
+        log_pmf = log_binom + k * np.log(a) + (n - k) * np.log1p(-a)
+        weights = np.exp(log_pmf - log_pmf.max())
+        out.flat[i] = np.dot(weights, 1.0 / k) / weights.sum()
+    return _result(out, FLOAT)
+
+
+def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
+    """F10: the variance of the finite-sample STaR estimate of p_t' from ``n`` chains.
+
+    One sampled iteration keeps K ~ Binomial(n, A) chains (A the accuracy of the
+    sampled policy) and, given K, the number of kept chains that follow step t is
+    Binomial(K, p_t'). So the estimate F_t / K is unbiased given K >= 1 and its
+    variance is p_t'(1 - p_t') E[1/K | K >= 1]; with ``exact=False`` the moment is
+    replaced by its leading term 1/(n A), giving p_t'(1 - p_t')/(n A). The last axis
+    of ``p`` is the steps; leading axes are a batch; ``temperature`` is the
+    sampling temperature, as in :func:`starlib.theory.star_step`. Floats only.
+    Raises :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0.
+    Introduced in the chapter "Finite samples".
+    """
+    M = _checks.num_states(M)
+    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
+    n = _checks.sample_size(n)
+    tau = float(_checks.temperature(temperature, FLOAT))
+    x = _step_major(arr)
+    sampled, _ = _tempered_floats(x, None, M, tau)
+    A = _accuracy_floats(sampled, M)
+    _check_kept(A, FLOAT, arr.shape)
+    new = _star_step_floats(sampled, None, M)
+    moment = mean_inverse_kept(n, A) if exact else 1.0 / (n * A)
+    return _from_step_major(new * (1.0 - new) * moment, arr.shape)
+
+
+def wrong_way_probability(p, M, n, temperature=1.0):
+    """The normal approximation to Pr(estimate of p_t' < p_t) for one sampled iteration.
+
+    The finite-sample estimate of p_t' has mean p_t' and the standard deviation of
+    :func:`starlib.theory.star_step_mc_variance` (exact moment); approximating its
+    law by a normal one gives Pr(step t moves down) = Phi((p_t - p_t') / sd). With
+    every margin positive the exact drift p_t' - p_t is positive, so this is the
+    chance that a sampled iteration steps the wrong way. No continuity correction:
+    the approximation is for n A large. Floats only; last axis the steps. Introduced
+    in the chapter "Finite samples".
+    """
+    M = _checks.num_states(M)
+    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
+    new = star_step(arr, M, temperature=temperature)
+    sd = np.sqrt(star_step_mc_variance(arr, M, n, temperature=temperature))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, (arr - new) / np.where(sd > 0, sd, 1.0), -np.inf)
+    return _result(0.5 * np.vectorize(erfc, otypes=[float])(-z / sqrt(2.0)), FLOAT)
+
+
+def escape_samples(delta0, M, T, near_chance=False):
+    """Predicted samples per iteration for finite-sample STaR to leave the plateau.
+
+    Every step starts at margin ``delta0 > 0``. The equal-margin iteration has
+    drift mu(x) = x' - x per iteration (:func:`starlib.theory.star_step` in margin
+    units) and, with n chains per iteration, noise variance v(x)/n, where
+    v(x) = (M/(M - 1))^2 p'(1 - p')/A is n times the variance of the estimated
+    margin (the leading term of :func:`starlib.theory.star_step_mc_variance`).
+    Treating the iteration as a diffusion, noise dominates drift below the margin
+    where n * 2 * int_0^x mu/v = 1, so the prediction is
+
+        n* = 1 / (2 int_0^delta0 mu(x)/v(x) dx),
+
+    integrated by 64-point Gauss-Legendre quadrature. Near chance mu ~ x^(T-1) and
+    v ~ M/(M - 1), which gives the ``near_chance=True`` form
+    n* = (T/2) (M/(M - 1)) delta0^(-T). A leading-order prediction, not a bound;
+    the chapter measures how well it holds. Elementwise in ``delta0``; floats.
+    Introduced in the chapter "Finite samples".
+    """
+    M = _checks.num_states(M)
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be an integer >= 1 (the number of steps); got T = {T!r}")
+    T = int(T)
+    d0, _ = _checks.probabilities(delta0, "delta0", kind=FLOAT, min_ndim=0)
+    if (d0 <= 0).any():
+        i = int(np.argmax((d0 <= 0).ravel()))
+        raise ValueError(f"delta0{_checks._index(d0.shape, i)} = {d0.ravel()[i]!r} must be a margin in (0, 1]")
+    if near_chance:
+        return _result((T / 2) * (M / (M - 1)) * d0 ** (-float(T)), FLOAT)
+    nodes, weights = np.polynomial.legendre.leggauss(64)
+    x = (nodes[:, None] + 1.0) / 2.0 * d0.ravel()[None, :]  # (64, B) points in (0, delta0)
+    p = x + (1.0 - x) / M
+    steps = np.broadcast_to(p, (T,) + p.shape).reshape(T, -1)
+    new = _star_step_floats(steps.copy(), None, M)[0].reshape(x.shape)
+    # mu = (M/(M - 1)) p (1 - p) x^(T-1) / A by the improvement identity (no cancellation
+    # for tiny x), and v = (M/(M - 1))^2 p' (1 - p') / A, so A cancels in mu / v.
+    ratio = ((M - 1) / M) * p * (1.0 - p) * x ** (T - 1) / (new * (1.0 - new))
+    integral = (weights[:, None] * ratio).sum(axis=0) * d0.ravel() / 2.0
+    return _result((1.0 / (2.0 * integral)).reshape(d0.shape), FLOAT)
+
+
+def collapse_probability(p, M, n, temperature=1.0):
+    """Pr(no kept chain follows step t) in one sampled iteration of ``n`` chains: (1 - A p_t')^n.
+
+    A chain is kept and follows step t with probability A p_t' (A the accuracy of
+    the sampled policy, p_t' the exact update), independently for the n chains, so
+    the refit sets p_t to exactly 0 (or leaves it, when nothing is kept) with this
+    probability. In the tied family with a maximum-likelihood refit a step at 0
+    stays at 0: no sampled chain follows it again. The last axis of ``p`` is the
+    steps; floats only. Introduced in the chapter "Finite samples".
+    """
+    M = _checks.num_states(M)
+    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
+    n = _checks.sample_size(n)
+    tau = float(_checks.temperature(temperature, FLOAT))
+    sampled, _ = _tempered_floats(_step_major(arr), None, M, tau)
+    A = _accuracy_floats(sampled, M)
+    _check_kept(A, FLOAT, arr.shape)
+    joint = _star_step_floats(sampled, None, M) * A
+    return _from_step_major(np.exp(n * np.log1p(-np.minimum(joint, 1.0))), arr.shape)
