@@ -294,7 +294,16 @@ def run_summary(iterations, low=0.1, high=0.9):
     for name, q in (("low", low), ("high", high)):
         if not (isinstance(q, (int, float)) and 0 <= q <= 1):
             raise ValueError(f"{name} must be a quantile in [0, 1]; got {name} = {q!r}")
-    finite = np.where(arr >= 0, arr, np.inf)
-    with np.errstate(invalid="ignore"):  # quantiles between two infinite entries
-            return RunSummary(float(np.median(finite)), float(np.quantile(finite, low)),
-                          float(np.quantile(finite, high)), float(np.mean(arr < 0)))
+    ordered = np.sort(np.where(arr >= 0, arr, np.inf))
+
+    def quantile(q):
+        # Linear interpolation as numpy's default, written out so that an infinite
+        # neighbour gives inf rather than numpy's inf - inf = nan.
+        position = (ordered.size - 1) * q
+        below = int(np.floor(position))
+        fraction = position - below
+        if fraction == 0 or np.isinf(ordered[below]):
+            return float(ordered[below])
+        return float(ordered[below] + (ordered[below + 1] - ordered[below]) * fraction)
+
+    return RunSummary(quantile(0.5), quantile(low), quantile(high), float(np.mean(arr < 0)))
