@@ -50,6 +50,21 @@ def main():
     print(f"sample_chains target: {'met' if chain_ratio <= 6 else 'NOT met'}")
     print(f"star_step_mc target: {'met' if count_ratio <= 0.1 else 'NOT met'}")
 
+    # The torch backend, on the accelerator when there is one (no target: informational).
+    device = sl.resolve_device("auto")
+
+    def torch_sample():
+        sl.sample_chains(p, args.states, n, rng, backend="torch")
+        if device.type == "cuda":
+            import torch
+
+            torch.cuda.synchronize()  # CUDA calls return before the work is done
+
+    torch_sample()  # the first call pays for CUDA's start-up
+    torch_chains = best_of(args.repeats, torch_sample)
+    print(f"sample_chains, torch on {device.type}: {torch_chains * 1e3:.2f} ms, "
+          f"ratio / NumPy floor {torch_chains / floor:.2f}")
+
 
 if __name__ == "__main__":
     main()

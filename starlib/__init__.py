@@ -9,6 +9,7 @@ One module per concept:
 - :mod:`starlib.policy_gradient`: REINFORCE on the tied policy ("STaR versus policy gradient").
 - :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
   accuracy ("STaR versus policy gradient").
+- :mod:`starlib.devices`: the torch device, CUDA when present, else the CPU ("Finite samples").
 
 The main names are re-exported here, so ``import starlib as sl`` gives
 ``sl.accuracy``, ``sl.star_step`` and the rest.
@@ -41,6 +42,7 @@ from .finite_samples import (
     samples_to_escape,
     step_estimates,
 )
+from .devices import resolve_device
 from .policy_gradient import reinforce_iterates, reinforce_step
 from .comparisons import (
     RunSummary,
@@ -90,6 +92,7 @@ __all__ = [
     "prob_from_margin",
     "reinforce_iterates",
     "reinforce_step",
+    "resolve_device",
     "sample_chains",
     "sample_tabular_chains",
     "star_by_enumeration",

@@ -39,6 +39,7 @@ import numpy as np
 from . import _checks
 from ._checks import FLOAT
 from .chain import NoKeptChainsError, _tempered_floats
+from .devices import resolve_device, torch_module
 from .theory import _accuracy_floats, _from_step_major, _prepare_tabular, _step_major
 
 FollowCounts = namedtuple("FollowCounts", "kept followed_kept failed followed_failed")
@@ -71,7 +72,7 @@ def _tied(p, M, temperature, name="p", one_chain=False):
 # --- explicit chains ------------------------------------------------------------------------
 
 
-def sample_chains(p, M, n, rng, temperature=1.0):
+def sample_chains(p, M, n, rng, temperature=1.0, backend="numpy", device="auto"):
     """Sample n chains (s_0, ..., s_T) of the tied policy with identity ground truth.
 
     ``p`` has shape (T,); s_0 is uniform over the M states, and step t keeps the
@@ -83,13 +84,24 @@ def sample_chains(p, M, n, rng, temperature=1.0):
 
     Returns an int64 array of shape (n, T + 1) (a transposed view of step-major
     storage). Works for M up to 10^6 and T up to 64 or more; memory is
-    8 n (T + 1) bytes for the result plus 8 n T for the uniforms. Introduced in
-    the chapter "Finite samples".
+    8 n (T + 1) bytes for the result plus 8 n T for the uniforms.
+
+    ``backend="torch"`` draws the same distribution with torch on ``device``
+    (``"auto"``: CUDA when present, else the CPU; see
+    :func:`starlib.devices.resolve_device`) and returns an int64 tensor of the
+    same shape on that device. Its torch generator is seeded from ``rng``, so a
+    seed still fixes the result on a given device; the samples differ from the
+    NumPy backend's, the statistics do not. Introduced in the chapter
+    "Finite samples".
     """
     x, _, M, _ = _tied(p, M, temperature, one_chain=True)
     n = _checks.sample_size(n)
     rng = _checks.generator(rng)
     follow = x[:, 0]
+    if backend == "torch":
+        return _sample_chains_torch(follow, M, n, rng, device)
+    if backend != "numpy":
+        raise ValueError(f"backend must be 'numpy' or 'torch'; got backend = {backend!r}")
     T = len(follow)
     states = np.empty((T + 1, n), dtype=np.int64)
     states[0] = rng.integers(0, M, size=n)
@@ -107,6 +119,25 @@ def sample_chains(p, M, n, rng, temperature=1.0):
         moved += moved >= states[t]  # skip the followed state
         np.copyto(moved, states[t], where=u[t] < pt)
         states[t + 1] = moved
+    return states.T
+
+
+def _sample_chains_torch(follow, M, n, rng, device):
+    """The torch version of :func:`sample_chains`'s loop, on ``device``."""
+    torch = torch_module()
+    device = resolve_device(device)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(rng.integers(2**63 - 1)))
+    T = len(follow)
+    states = torch.empty((T + 1, n), dtype=torch.int64, device=device)
+    states[0] = torch.randint(0, M, (n,), generator=generator, device=device)
+    u = torch.rand((T, n), generator=generator, device=device, dtype=torch.float64)
+    for t in range(T):
+        pt = float(follow[t])
+        scale = (M - 1) / (1.0 - pt) if pt < 1.0 else 0.0
+        moved = ((u[t] - pt) * scale).to(torch.int64).clamp_(0, M - 2)
+        moved += moved >= states[t]  # skip the followed state
+        states[t + 1] = torch.where(u[t] < pt, states[t], moved)
     return states.T
 
 
