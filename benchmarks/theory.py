@@ -32,7 +32,9 @@ def main():
     parser.add_argument("--steps", type=int, default=8, help="chain length T")
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--states", type=int, default=4, help="M")
-    parser.add_argument("--repeats", type=int, default=1, help="runs of star_iterates; the best counts")
+    # Two runs by default: in a virtual machine the first run also pays for the host's first
+    # touch of the 6.4 GB output, a one-off cost that is not the algorithm's.
+    parser.add_argument("--repeats", type=int, default=2, help="runs of star_iterates; the best counts")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
