@@ -212,3 +212,11 @@ def learning_rate(value):
     if not ok or not np.isfinite(float(value)) or value <= 0:
         raise ValueError(f"learning_rate must be a finite number > 0; got learning_rate = {value!r}")
     return value
+
+
+def target_accuracy(target):
+    """Validate a target accuracy: one number in (0, 1]."""
+    arr, _ = probabilities(target, "target", kind=FLOAT, min_ndim=0)
+    if arr.ndim != 0 or float(arr) <= 0:
+        raise ValueError(f"target must be one accuracy in (0, 1]; got target = {target!r}")
+    return float(arr)

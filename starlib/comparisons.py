@@ -245,10 +245,7 @@ def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, le
         raise ValueError(f"p0 must be one policy of shape (T,); got shape {arr.shape}")
     M = _checks.num_states(M)
     n = _checks.sample_size(n)
-    target_arr, _ = _checks.probabilities(target, "target", kind=FLOAT, min_ndim=0)
-    if target_arr.ndim != 0 or float(target_arr) <= 0:
-        raise ValueError(f"target must be one accuracy in (0, 1]; got target = {target!r}")
-    target = float(target_arr)
+    target = _checks.target_accuracy(target)
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     rng = _checks.generator(rng)
     runs = _checks.integer(runs, "runs", 1, "a number of independent runs")

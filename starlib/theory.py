@@ -402,10 +402,7 @@ def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
     """
     arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
     M = _checks.num_states(M)
-    target_arr, _ = _checks.probabilities(target, "target", kind=FLOAT, min_ndim=0)
-    if target_arr.ndim != 0 or float(target_arr) <= 0:
-        raise ValueError(f"target must be one accuracy in (0, 1]; got target = {target!r}")
-    target = float(target_arr)
+    target = _checks.target_accuracy(target)
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     tau = float(_checks.temperature(temperature, FLOAT))
     x = _step_major(arr)
