@@ -11,20 +11,11 @@ a small fraction of the floor (target <= 0.1).
 """
 
 import argparse
-import time
 
 import numpy as np
 
 import starlib as sl
-
-
-def best_of(repeats, fn):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_of  # benchmarks/timing.py, beside this script
 
 
 def main():

@@ -10,6 +10,7 @@ BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "sampling.py
 def test_sampling_benchmark_runs_with_tiny_arguments(monkeypatch, capsys):
     argv = [str(BENCHMARK), "--chains", "1000", "--repeats", "1"]
     monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.syspath_prepend(str(BENCHMARK.parent))  # as `python benchmarks/...` would
     runpy.run_path(str(BENCHMARK), run_name="__main__")
     output = capsys.readouterr().out
     assert "1000 chains, T = 8, M = 64" in output
