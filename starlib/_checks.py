@@ -220,3 +220,11 @@ def target_accuracy(target):
     if arr.ndim != 0 or float(arr) <= 0:
         raise ValueError(f"target must be one accuracy in (0, 1]; got target = {target!r}")
     return float(arr)
+
+
+def one_policy(p, name="p", kind=FLOAT):
+    """Validate one policy's follow probabilities: shape (T,), entries in [0, 1]."""
+    arr, kind = probabilities(p, name, kind=kind)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one policy of follow probabilities, shape (T,); got shape {arr.shape}")
+    return arr

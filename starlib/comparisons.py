@@ -27,7 +27,7 @@ import numpy as np
 from . import _checks
 from ._checks import FLOAT
 from .chain import NoKeptChainsError
-from .policy_gradient import reinforce_step
+from .policy_gradient import _score_sum, reinforce_step
 from .sampling import follow_counts, star_step_mc
 from .theory import accuracy, accuracy_gradient, star_step
 
@@ -128,17 +128,11 @@ def policy_gradient_estimate(p, counts, baseline=True):
     0 < p_t < 1. Floats only. Introduced in the chapter "STaR versus policy
     gradient".
     """
-    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
-    if arr.ndim != 1:
-        raise ValueError(f"p must be one policy of shape (T,); got shape {arr.shape}")
+    arr = _checks.one_policy(p, "p")
     if ((arr <= 0) | (arr >= 1)).any():
         raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
     kept, failed, fk, ff = _counts_arrays(arr, counts)
-    n = kept + failed
-    b = kept / n if baseline else 0.0
-    score_kept = fk / arr - (kept - fk) / (1 - arr)
-    score_failed = ff / arr - (failed - ff) / (1 - arr)
-    return ((1 - b) * score_kept - b * score_failed) / n
+    return _score_sum(arr, arr, 1.0, kept + failed, kept, fk, ff, baseline)
 
 
 def _natural_update(arr, counts, learning_rate, baseline):
@@ -170,9 +164,7 @@ def natural_reinforce_step(p, M, n, rng, learning_rate, baseline=True):
     gradient".
     """
 
-    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
-    if arr.ndim != 1:
-        raise ValueError(f"p must be one policy of shape (T,); got shape {arr.shape}")
+    arr = _checks.one_policy(p, "p")
     M = _checks.num_states(M)
     n = _checks.sample_size(n)
     learning_rate = float(_checks.learning_rate(learning_rate))
@@ -186,9 +178,7 @@ def natural_reinforce_iterates(p0, M, n, iterations, rng, learning_rate, baselin
     Row 0 is ``p0``; every later row is one step from the row before, all drawing
     from the same ``rng``. Introduced in the chapter "STaR versus policy gradient".
     """
-    arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
-    if arr.ndim != 1:
-        raise ValueError(f"p0 must be one policy of shape (T,); got shape {arr.shape}")
+    arr = _checks.one_policy(p0, "p0")
     iterations = _checks.iterations(iterations)
     out = np.empty((iterations + 1, arr.shape[0]))
     out[0] = arr
@@ -240,9 +230,7 @@ def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, le
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got method = {method!r}")
-    arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
-    if arr.ndim != 1:
-        raise ValueError(f"p0 must be one policy of shape (T,); got shape {arr.shape}")
+    arr = _checks.one_policy(p0, "p0")
     M = _checks.num_states(M)
     n = _checks.sample_size(n)
     target = _checks.target_accuracy(target)

@@ -37,11 +37,7 @@ EscapeMeasurement.__doc__ = """The outcome of :func:`starlib.finite_samples.samp
 
 
 def _one_policy(p, M, name="p"):
-    M = _checks.num_states(M)
-    arr, _ = _checks.probabilities(p, name, kind=FLOAT)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one policy of follow probabilities, shape (T,); got shape {arr.shape}")
-    return arr, M
+    return _checks.one_policy(p, name), _checks.num_states(M)
 
 
 def step_estimates(p, M, n, runs, rng, temperature=1.0):

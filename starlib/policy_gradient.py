@@ -39,8 +39,10 @@ def _scores(p, sampled, tau):
     return (1.0 - sampled) / scale, -sampled / scale
 
 
-def _score_sum(p, sampled, tau, n, kept, followed_kept, followed_failed):
+def _score_sum(p, sampled, tau, n, kept, followed_kept, followed_failed, baseline=True):
     """(1/n) sum over chains of (r - b) d log pi / d p_t, from the counts (step-major).
+
+    b is the batch's mean reward kept / n, or 0 without ``baseline``.
 
     ``p`` are the parameters (inside (0, 1)), ``sampled`` the tempered follow
     probabilities the chains were drawn with. The score of p_t is
@@ -49,7 +51,7 @@ def _score_sum(p, sampled, tau, n, kept, followed_kept, followed_failed):
     """
     follow_score, other_score = _scores(p, sampled, tau)
     failed = n - kept
-    b = kept / n
+    b = kept / n if baseline else 0.0
     kept_sum = followed_kept * follow_score + (kept - followed_kept) * other_score
     failed_sum = followed_failed * follow_score + (failed - followed_failed) * other_score
     return ((1.0 - b) * kept_sum - b * failed_sum) / n

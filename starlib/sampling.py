@@ -59,9 +59,7 @@ for a batch); the follow counts have the steps on their last axis.
 def _tied(p, M, temperature, name="p", one_chain=False):
     """Validated, tempered step-major floats (p, eps), M and the input's shape."""
     M = _checks.num_states(M)
-    arr, _ = _checks.probabilities(p, name, kind=FLOAT)
-    if one_chain and arr.ndim != 1:
-        raise ValueError(f"{name} must be one chain of follow probabilities, shape (T,); got shape {arr.shape}")
+    arr = _checks.one_policy(p, name) if one_chain else _checks.probabilities(p, name, kind=FLOAT)[0]
     tau = float(_checks.temperature(temperature, FLOAT))
     x, eps = _tempered_floats(_step_major(arr), None, M, tau)
     if eps is None:
