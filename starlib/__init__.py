@@ -4,6 +4,8 @@ One module per concept:
 
 - :mod:`starlib.chain`: the chain model and the pre-trained policy family (Chapter 1).
 - :mod:`starlib.theory`: exact, infinite-sample STaR dynamics (Chapter 1 and Part II).
+- :mod:`starlib.tabular`: exact STaR for general tabular policies, Markov and history-aware,
+  measurements of any policy, and rationalization (Chapter 1 and "Where the idealised theory stops").
 - :mod:`starlib.sampling`: finite-sample STaR, sampled chains and counts ("Finite samples").
 - :mod:`starlib.finite_samples`: Monte Carlo measurements over many runs ("Finite samples").
 - :mod:`starlib.policy_gradient`: REINFORCE on the tied policy ("STaR versus policy gradient").
@@ -30,6 +32,7 @@ from .sampling import (
     FollowCounts,
     follow_counts,
     sample_chains,
+    rationalized_star_iterates_mc,
     sample_tabular_chains,
     star_iterates_mc,
     star_step_mc,
@@ -70,9 +73,17 @@ from .theory import (
     star_step,
     star_step_eps,
     star_step_mc_variance,
+    wrong_way_probability,
+)
+from .tabular import (
+    PolicyMeasurement,
+    history_star_step,
+    markov_as_history,
+    measure_policy,
+    rationalized_star_step,
     tabular_accuracy,
     tabular_star_step,
-    wrong_way_probability,
+    tied_spread,
 )
 
 __all__ = [
@@ -127,5 +138,13 @@ __all__ = [
     "natural_reinforce_step",
     "policy_gradient_estimate",
     "run_summary",
+    # the chapter "Where the idealised theory stops"
+    "PolicyMeasurement",
+    "history_star_step",
+    "markov_as_history",
+    "measure_policy",
+    "rationalized_star_iterates_mc",
+    "rationalized_star_step",
+    "tied_spread",
 ]
 __version__ = "0.1.0"

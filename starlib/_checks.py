@@ -228,3 +228,32 @@ def one_policy(p, name="p", kind=FLOAT):
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one policy of follow probabilities, shape (T,); got shape {arr.shape}")
     return arr
+
+
+def policy_kernels(value, kind, name, ndims=(3, 4)):
+    """Validate a tabular policy: Markov kernels (T, M, M) or history-aware ones (T, M, M, M).
+
+    ``ndims`` lists the allowed numbers of axes. Every row (last axis) must be a
+    probability distribution; ``name`` is the argument named in the error.
+    """
+    arr = _as_array(value, name, kind)
+    layouts = {
+        3: "(T, M, M) (a Markov policy, [t, s, s2] = Pr(s_t+1 = s2 | s_t = s))",
+        4: "(T, M, M, M) (a history-aware policy, [t, s0, s, s2] = Pr(s_t+1 = s2 | s_0 = s0, s_t = s))",
+    }
+    wanted = " or ".join(layouts[d] for d in ndims)
+    if arr.ndim not in ndims or arr.shape[0] == 0 or len(set(arr.shape[1:])) != 1:
+        raise ValueError(f"{name} must have shape {wanted} with T >= 1; got shape {arr.shape}")
+    M = arr.shape[-1]
+    if M < 2:
+        raise ValueError(f"{name} must have M >= 2 states per step; got shape {arr.shape}")
+    probabilities(arr, name, kind)
+    sums = arr.sum(axis=-1)
+    off = np.array([abs(s - 1) > SUM_TOLERANCE for s in sums.ravel()]).reshape(sums.shape)
+    if off.any():
+        where = tuple(int(i) for i in np.argwhere(off)[0])
+        raise ValueError(
+            f"row {name}[{', '.join(map(str, where))}] must sum to 1 (within {SUM_TOLERANCE:g}); "
+            f"it sums to {sums[where]!r}"
+        )
+    return arr

@@ -40,7 +40,8 @@ from . import _checks
 from ._checks import FLOAT
 from .chain import NoKeptChainsError, _tempered_floats
 from .devices import resolve_device, torch_module
-from .theory import _accuracy_floats, _from_step_major, _prepare_tabular, _step_major
+from .tabular import _prepare_tabular
+from .theory import _accuracy_floats, _from_step_major, _step_major
 
 FollowCounts = namedtuple("FollowCounts", "kept followed_kept failed followed_failed")
 FollowCounts.__doc__ = """The counts one finite-sample STaR iteration sees; returned by :func:`starlib.sampling.follow_counts`.
@@ -144,7 +145,7 @@ def sample_tabular_chains(P, g, q0, n, rng):
 
     ``P`` (T, M, M) with ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``, ``q0`` (M,)
     the question distribution, validated as in
-    :func:`starlib.theory.tabular_star_step`; ``g`` (T, M) is validated too, for a
+    :func:`starlib.tabular.tabular_star_step`; ``g`` (T, M) is validated too, for a
     uniform signature, but sampling needs only ``P`` and ``q0`` (a chain is correct
     iff ``s_T == starlib.chain.answers(g)[s_0]``). By inverse-CDF sampling, one
     uniform per step; a state of probability 0 is never drawn. Returns an int64
@@ -333,5 +334,75 @@ def star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
         kept, followed_kept, _ = _counts(sampled, eps, M, n, rng)
         refit = np.divide(followed_kept, kept, out=x.copy(), where=kept > 0)
         x = refit
+        out[k] = _from_step_major(x, shape)
+    return out
+
+
+def sample_chains_per_question(policy, n, rng):
+    """Sample n chains from every question of a Markov or history-aware tabular policy.
+
+    ``policy`` is a Markov kernel (T, M, M), ``policy[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``,
+    or a history-aware one (T, M, M, M), ``policy[t, s0, s, s2]`` also conditioned
+    on the question s_0 (the layout of :func:`starlib.tabular.history_star_step`).
+    Rows must sum to 1. Returns an int64 array (M n, T + 1): n chains starting at
+    question 0, then n at question 1, and so on, as in the authors' experiment,
+    which samples a fixed number of chains per problem. One uniform per step,
+    inverse-CDF; floats only. Introduced in the chapter "STaR on a real transformer".
+    """
+    policy = np.asarray(policy, dtype=float)
+    if policy.ndim not in (3, 4):
+        raise ValueError(f"policy must have shape (T, M, M) or (T, M, M, M); got shape {policy.shape}")
+    history = policy.ndim == 4
+    T, M = policy.shape[0], policy.shape[-1]
+    if policy.shape[1:] != (M,) * (policy.ndim - 1):
+        raise ValueError(f"policy must have shape (T, M, M) or (T, M, M, M); got shape {policy.shape}")
+    _checks.kernels(policy.reshape(-1, M, M), FLOAT)
+    n = _checks.sample_size(n)
+    rng = _checks.generator(rng)
+    rows = policy.reshape(T, -1, M)
+    states = np.empty((M * n, T + 1), dtype=np.int64)
+    states[:, 0] = np.repeat(np.arange(M), n)
+    u = rng.random((T, M * n))
+    for t in range(T):
+        row = states[:, 0] * M + states[:, t] if history else states[:, t]
+        # Row r's CDF, shifted by 3 r, makes one sorted array for all rows (a CDF lies in [0, 2]).
+        cdf = (_cumulative(rows[t]) + 3.0 * np.arange(len(rows[t]))[:, None]).ravel()
+        states[:, t + 1] = _inverse_cdf(cdf, u[t] + 3.0 * row) - row * M
+    return states
+
+
+def rationalized_star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
+    """Finite-sample STaR with rationalization, p^0, ..., p^iterations, shape (iterations + 1, ..., T).
+
+    Each iteration asks n questions and samples one chain per question at
+    ``temperature``. A correct chain is kept; for a wrong one, a chain is
+    generated with the correct answer as a hint, modelled as the same policy
+    conditioned on reaching the correct answer (see
+    :func:`starlib.tabular.rationalized_star_step`), and kept as if unhinted. For
+    the tied policy with identity ground truth and uniform questions every
+    question has the same success probability A, so the kept set is exactly n
+    independent chains conditioned on success, where plain STaR
+    (:func:`star_iterates_mc`) keeps Binomial(n, A) of them. Their follow counts
+    are drawn through the conditioned on/off-track chain, as in
+    :func:`follow_counts`, and the refit is p_t = followed_t / n. If the accuracy
+    is 0, nothing can be rationalized and the policy stays where it is. Leading
+    axes of ``p0`` are a batch of independent runs. Introduced in the chapter
+    "Where the idealised theory stops".
+    """
+    x, _, M, shape = _tied(p0, M, 1.0, name="p0")
+    n = _checks.sample_size(n)
+    iterations = _checks.iterations(iterations)
+    tau = float(_checks.temperature(temperature, FLOAT))
+    rng = _checks.generator(rng)
+    out = np.empty((iterations + 1,) + shape)
+    out[0] = _from_step_major(x, shape)
+    for k in range(1, iterations + 1):
+        sampled, eps = _tempered_floats(x, None, M, tau)
+        if eps is None:
+            eps = 1.0 - sampled
+        solvable = _accuracy_floats(sampled, M) > 0
+        count = np.where(solvable, n, 0).astype(np.int64)
+        followed = _push(rng, count, sampled, eps, M, correct=True)
+        x = np.divide(followed, count, out=x.copy(), where=count > 0)
         out[k] = _from_step_major(x, shape)
     return out

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
-from .chain import _result, _tempered_floats, _tempered_objects, answers, no_kept_chains
+from .chain import _result, _tempered_floats, _tempered_objects, no_kept_chains
 
 
 # All internal routines work "step-major": shape (T, B), one row per step.
@@ -256,68 +256,6 @@ def kept_wrong_rate(p, M):
     A = faithful + recovered
     _check_kept(A, kind, arr.shape)
     return _result((recovered / A).reshape(arr.shape[:-1]), kind)
-
-
-def tabular_accuracy(P, g, q0):
-    """The accuracy of a general tabular Markov policy.
-
-    ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``, ``g[t, s]`` the ground-truth next
-    state, ``q0`` the question distribution. Introduced in Chapter 1.
-    """
-    P, g, q0, kind = _prepare_tabular(P, g, q0)
-    return _result(_tabular_parts(P, g, q0)[2], kind)
-
-
-def _prepare_tabular(P, g, q0):
-    kind = _checks.arithmetic_of(P, q0)
-    if kind == SYMBOLIC:
-        raise ValueError("P and q0 must be floats or Fractions; symbolic kernels are not supported")
-    P = _checks.kernels(P, kind)
-    T, M, _ = P.shape
-    g = _checks.ground_truth(g, T, M)
-    q0 = _checks.distribution(q0, M, kind)
-    return P, g, q0, kind
-
-
-def _tabular_parts(P, g, q0):
-    """Forward joints Pr(s_0, s_t), backward success Pr(s_T = answer(s_0) | s_t), and A."""
-    T, M, _ = P.shape
-    answer = answers(g)
-    forward = [np.diag(q0)]  # forward[t][s0, s] = Pr(s_0 = s0, s_t = s)
-    for t in range(T):
-        forward.append(forward[t] @ P[t])
-    reach = [None] * (T + 1)  # reach[t][s, y] = Pr(s_T = y | s_t = s)
-    reach[T] = np.eye(M, dtype=P.dtype)
-    for t in range(T - 1, -1, -1):
-        reach[t] = P[t] @ reach[t + 1]
-    success = [r[:, answer] for r in reach]  # success[t][s, s0] = Pr(correct | s_t = s, question s0)
-    A = sum(forward[T][s0, answer[s0]] for s0 in range(M))
-    return forward, success, A
-
-
-def tabular_star_step(P, g, q0):
-    """The exact STaR update of a general tabular Markov policy.
-
-    ``P`` has shape (T, M, M) with ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``;
-    ``g`` (T, M) holds the ground-truth next states and ``q0`` (M,) the question
-    distribution. Returns the refit kernel: each row is the distribution of the
-    next state among kept (correct) chains that visit that state. Rows of states
-    that no successful chain visits keep their old values. Exact input
-    (Fractions) gives an exact kernel. Introduced in Chapter 1; Part III takes it
-    beyond the tied family.
-    """
-    P, g, q0, kind = _prepare_tabular(P, g, q0)
-    forward, success, A = _tabular_parts(P, g, q0)
-    if A == 0:
-        raise no_kept_chains()
-    refit = P.copy()
-    for t in range(len(P)):
-        # kept[s, s2] = Pr(s_t = s, s_{t+1} = s2, final answer correct)
-        kept = P[t] * (forward[t].T @ success[t + 1].T)
-        mass = kept.sum(axis=1)
-        for s in np.flatnonzero([m > 0 for m in mass]):
-            refit[t, s] = kept[s] / mass[s]
-    return refit
 
 
 def accuracy_gradient(p, M):

@@ -158,3 +158,103 @@ def exact_eps_step(eps, M, power=1):
         p.append(pt**power / (pt**power + (M - 1) * q**power))
     A = on_off_success(p, M)
     return [on_off_success(p, M, wrong_at=t) / A for t in range(len(p))]
+
+
+# --- history-aware policies, measurements and rationalization ----------------------------
+# H[t][s0][s][s2] = Pr(s_{t+1} = s2 | s_0 = s0, s_t = s). A Markov kernel P[t][s][s2] is
+# the special case that ignores s0; markov_rows() turns it into that form.
+
+
+def markov_rows(P):
+    """A Markov kernel as a history-aware one: row (t, s0, s) is P[t][s] for every s0."""
+    M = len(P[0])
+    return [[[list(P[t][s]) for s in range(M)] for _ in range(M)] for t in range(len(P))]
+
+
+def history_chains(H, q0):
+    """Every chain with its probability under a history-aware policy."""
+    T, M = len(H), len(q0)
+    out = []
+    for states in itertools.product(range(M), repeat=T + 1):
+        prob = q0[states[0]]
+        for t in range(T):
+            prob = prob * H[t][states[0]][states[t]][states[t + 1]]
+        out.append((states, prob))
+    return out
+
+
+def question_success(H, g, q0):
+    """Pr(correct | s_0 = s0) for every question, by summing the chains that start there.
+
+    Computed with the question forced (probability 1), so it is defined for every s0.
+    """
+    M = len(q0)
+    out = []
+    for s0 in range(M):
+        forced = [Fraction(int(s == s0)) if isinstance(q0[0], Fraction) else float(s == s0) for s in range(M)]
+        out.append(sum(w for c, w in history_chains(H, forced) if c[-1] == answer(g, c[0])))
+    return out
+
+
+def measure(H, g, q0):
+    """(accuracy, per-question accuracy, step faithfulness, kept step faithfulness, kept-wrong rate).
+
+    The kept quantities are None when nothing is correct.
+    """
+    T = len(H)
+    every = history_chains(H, q0)
+    kept = [(c, w) for c, w in every if c[-1] == answer(g, c[0])]
+    A = sum(w for _, w in kept)
+    follows = lambda c, t: c[t + 1] == g[t][c[t]]  # noqa: E731
+    step = [sum(w for c, w in every if follows(c, t)) for t in range(T)]
+    if A == 0:
+        return A, question_success(H, g, q0), step, None, None
+    kept_step = [sum(w for c, w in kept if follows(c, t)) / A for t in range(T)]
+    wrong = sum(w for c, w in kept if not all(follows(c, t) for t in range(T))) / A
+    return A, question_success(H, g, q0), step, kept_step, wrong
+
+
+def _refit(H, g, q0, weight_of_question, markov):
+    """Refit every row on the kept chains, chain (s0, ...) weighted by weight_of_question[s0].
+
+    markov=True pools rows over s0 and returns a Markov kernel [t][s][s2].
+    """
+    T, M = len(H), len(q0)
+    kept = [(c, w * weight_of_question[c[0]]) for c, w in history_chains(H, q0) if c[-1] == answer(g, c[0])]
+    if sum(w for _, w in kept) == 0:
+        return None
+    if markov:
+        new = [[list(H[t][0][s]) for s in range(M)] for t in range(T)]
+        for t in range(T):
+            for s in range(M):
+                mass = [sum(w for c, w in kept if c[t] == s and c[t + 1] == s2) for s2 in range(M)]
+                if sum(mass) != 0:
+                    new[t][s] = [m / sum(mass) for m in mass]
+        return new
+    new = [[[list(row) for row in H[t][s0]] for s0 in range(M)] for t in range(T)]
+    for t in range(T):
+        for s0 in range(M):
+            for s in range(M):
+                mass = [sum(w for c, w in kept if c[0] == s0 and c[t] == s and c[t + 1] == s2) for s2 in range(M)]
+                if sum(mass) != 0:
+                    new[t][s0][s] = [m / sum(mass) for m in mass]
+    return new
+
+
+def history_star_step(H, g, q0):
+    """Plain STaR on a history-aware policy; None when nothing is kept."""
+    return _refit(H, g, q0, [1] * len(q0), markov=False)
+
+
+def rationalized_step(H, g, q0, markov):
+    """STaR with rationalization: question s0 enters with weight q0(s0) if it can succeed.
+
+    Kept chains of question s0 have total weight q0(s0) c(s0) before reweighting, so
+    each is multiplied by 1/c(s0) (0 when c(s0) = 0). None when nothing is kept.
+    """
+    c = question_success(H, g, q0)
+    # A question's correct unhinted chain is kept as sampled (weight 1); with probability
+    # 1 - c(s0) it failed and the hinted chain, distributed as Pr(chain | s0, correct) =
+    # Pr(chain | s0) / c(s0) on the correct chains, is kept instead.
+    weights = [1 + (1 - x) / x if x != 0 else 0 for x in c]
+    return _refit(H, g, q0, weights, markov=markov)

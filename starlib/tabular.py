@@ -1,0 +1,360 @@
+"""Exact STaR for general tabular policies: Markov kernels and history-aware kernels,
+measurements of any policy, and rationalization.
+
+Two kinds of tabular policy over T steps and M states per step:
+
+- a **Markov** policy, an array ``P`` of shape (T, M, M) with
+  ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``: the next step sees the current
+  state only (the chain model of Chapter 1);
+- a **history-aware** policy, an array ``H`` of shape (T, M, M, M) with
+  ``H[t, s0, s, s2] = Pr(s_{t+1} = s2 | s_0 = s0, s_t = s)``: the next step also
+  sees the question. At t = 0 the current state is the question itself, so the
+  rows ``H[0, s0, s]`` with ``s != s0`` are never used; every function here
+  requires them to be probability distributions all the same, and the STaR
+  updates return them unchanged. :func:`markov_as_history` embeds a Markov
+  policy as a history-aware one.
+
+``g`` (T, M) holds the ground-truth next states, ``g[t, s]`` being the correct
+successor of state s at step t + 1; it may be any map (several states may merge
+into one), and the correct answer to a question is :func:`starlib.chain.answers`
+of ``g``. Where a statement of the theory needs bijections, the docstring says
+so. ``q0`` (M,) is the question distribution.
+
+Every function computes by forward and backward passes over the steps (no
+enumeration of chains): Pr(s_0, s_t) forwards and Pr(correct | s_0, s_t)
+backwards, vectorised in NumPy, so a history-aware policy with M = 64 and T = 3
+takes milliseconds. Fractions give exact results, floats float results.
+Introduced in Chapter 1 (the Markov accuracy and refit) and in the chapter
+"Where the idealised theory stops" (everything else).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from ._checks import FLOAT, SYMBOLIC
+from .chain import _result, answers, no_kept_chains
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _prepare_tabular(P, g, q0):
+    kind = _checks.arithmetic_of(P, q0)
+    if kind == SYMBOLIC:
+        raise ValueError("P and q0 must be floats or Fractions; symbolic kernels are not supported")
+    P = _checks.kernels(P, kind)
+    T, M, _ = P.shape
+    g = _checks.ground_truth(g, T, M)
+    q0 = _checks.distribution(q0, M, kind)
+    return P, g, q0, kind
+
+
+def _prepare_policy(policy, g, q0, name, ndims):
+    """Validated (policy, g, q0, kind); ``ndims`` lists the allowed numbers of axes (3, 4)."""
+    kind = _checks.arithmetic_of(policy, q0)
+    if kind == SYMBOLIC:
+        raise ValueError(f"{name} and q0 must be floats or Fractions; symbolic kernels are not supported")
+    policy = _checks.policy_kernels(policy, kind, name, ndims)
+    T, M = policy.shape[0], policy.shape[-1]
+    g = _checks.ground_truth(g, T, M)
+    q0 = _checks.distribution(q0, M, kind)
+    return policy, g, q0, kind
+
+
+def _history_view(policy):
+    """A history-aware view (T, M, M, M) of a Markov (T, M, M) or history-aware policy."""
+    if policy.ndim == 4:
+        return policy
+    T, M, _ = policy.shape
+    return np.broadcast_to(policy[:, None, :, :], (T, M, M, M))
+
+
+# --- the Markov kernels of Chapter 1 --------------------------------------------------------
+
+
+def _tabular_parts(P, g, q0):
+    """Forward joints Pr(s_0, s_t), backward success Pr(s_T = answer(s0) | s_t), and A."""
+    T, M, _ = P.shape
+    answer = answers(g)
+    forward = [np.diag(q0)]  # forward[t][s0, s] = Pr(s_0 = s0, s_t = s)
+    for t in range(T):
+        forward.append(forward[t] @ P[t])
+    reach = [None] * (T + 1)  # reach[t][s, y] = Pr(s_T = y | s_t = s)
+    reach[T] = np.eye(M, dtype=P.dtype)
+    for t in range(T - 1, -1, -1):
+        reach[t] = P[t] @ reach[t + 1]
+    success = [r[:, answer] for r in reach]  # success[t][s, s0] = Pr(correct | s_t = s, question s0)
+    A = sum(forward[T][s0, answer[s0]] for s0 in range(M))
+    return forward, success, A
+
+
+def tabular_accuracy(P, g, q0):
+    """The accuracy of a general tabular Markov policy.
+
+    ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``, ``g[t, s]`` the ground-truth next
+    state, ``q0`` the question distribution. Introduced in Chapter 1.
+    """
+    P, g, q0, kind = _prepare_tabular(P, g, q0)
+    return _result(_tabular_parts(P, g, q0)[2], kind)
+
+
+def tabular_star_step(P, g, q0):
+    """The exact STaR update of a general tabular Markov policy.
+
+    ``P`` has shape (T, M, M) with ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``;
+    ``g`` (T, M) holds the ground-truth next states and ``q0`` (M,) the question
+    distribution. Returns the refit kernel: each row is the distribution of the
+    next state among kept (correct) chains that visit that state. Rows of states
+    that no successful chain visits keep their old values. Exact input
+    (Fractions) gives an exact kernel. Introduced in Chapter 1; the chapter
+    "Where the idealised theory stops" takes it beyond the tied family.
+    """
+    P, g, q0, kind = _prepare_tabular(P, g, q0)
+    forward, success, A = _tabular_parts(P, g, q0)
+    if A == 0:
+        raise no_kept_chains()
+    refit = P.copy()
+    for t in range(len(P)):
+        # kept[s, s2] = Pr(s_t = s, s_{t+1} = s2, final answer correct)
+        kept = P[t] * (forward[t].T @ success[t + 1].T)
+        mass = kept.sum(axis=1)
+        for s in np.flatnonzero([m > 0 for m in mass]):
+            refit[t, s] = kept[s] / mass[s]
+    return refit
+
+
+# --- history-aware policies -----------------------------------------------------------------
+
+
+def markov_as_history(P):
+    """A Markov policy (T, M, M) as the history-aware policy (T, M, M, M) that ignores s_0.
+
+    ``H[t, s0, s, s2] = P[t, s, s2]`` for every question s0. Fractions stay
+    Fractions. Introduced in the chapter "Where the idealised theory stops".
+    """
+    kind = _checks.arithmetic_of(P)
+    if kind == SYMBOLIC:
+        raise ValueError("P must hold floats or Fractions; symbolic kernels are not supported")
+    P = _checks.kernels(P, kind)
+    return np.array(_history_view(P))
+
+
+def _zero_like(q0):
+    return q0[0] * 0
+
+
+def _history_parts(H, g, q0):
+    """Forward joints, backward success probabilities and the accuracy of a history-aware policy.
+
+    forward[t][s0, s] = Pr(s_0 = s0, s_t = s); success[t][s0, s] = Pr(s_T = answer(s0) |
+    s_0 = s0, s_t = s); A = Pr(correct). Works on object arrays (Fractions) and floats.
+    """
+    T, M = H.shape[0], H.shape[-1]
+    answer = answers(g)
+    zero = _zero_like(q0)
+    forward = [np.diag(q0) + zero]
+    for t in range(T):
+        if H.dtype == object:
+            forward.append((forward[t][:, :, None] * H[t]).sum(axis=1))
+        else:
+            forward.append(np.einsum("as,asb->ab", forward[t], H[t]))
+    last = np.zeros((M, M), dtype=H.dtype) + zero
+    last[np.arange(M), answer] = zero + 1
+    success = [None] * T + [last]
+    for t in range(T - 1, -1, -1):
+        if H.dtype == object:
+            success[t] = (H[t] * success[t + 1][:, None, :]).sum(axis=2)
+        else:
+            success[t] = np.einsum("asb,ab->as", H[t], success[t + 1])
+    A = forward[T][np.arange(M), answer].sum()
+    return forward, success, A
+
+
+def _question_success(success, M):
+    """Pr(correct | s_0 = s0) for every question, shape (M,)."""
+    return success[0][np.arange(M), np.arange(M)]
+
+
+def _refit_rows(old, kept):
+    """Normalise ``kept`` along its last axis; rows of zero mass keep ``old``'s values."""
+    mass = kept.sum(axis=-1)
+    visited = np.array([m > 0 for m in mass.ravel()], dtype=bool).reshape(mass.shape)
+    safe = np.where(visited, mass, 1)
+    return np.where(visited[..., None], kept / safe[..., None], old)
+
+
+def _star_refit(policy, g, q0, weight_by_question):
+    """The exact refit of a Markov or history-aware ``policy`` on kept chains.
+
+    ``weight_by_question(c)`` gives, from c[s0] = Pr(correct | s0), the factor by which
+    each question's success-conditioned chains enter the kept set beyond q0(s0) c(s0)
+    (ones for plain STaR).
+    """
+    H = _history_view(policy)
+    T, M = H.shape[0], H.shape[-1]
+    forward, success, A = _history_parts(H, g, q0)
+    c = _question_success(success, M)
+    if A == 0:
+        raise no_kept_chains()
+    scale = weight_by_question(c)
+    refit = np.array(policy, copy=True)
+    for t in range(T):
+        # kept[s0, s, s2] = weight x Pr(s_0 = s0, s_t = s, s_t+1 = s2, correct)
+        kept = (forward[t] * scale[:, None])[:, :, None] * H[t] * success[t + 1][:, None, :]
+        if policy.ndim == 3:
+            kept = kept.sum(axis=0)
+        refit[t] = _refit_rows(policy[t], kept)
+    return refit
+
+
+def history_star_step(H, g, q0):
+    """The exact, infinite-sample STaR update of a history-aware tabular policy.
+
+    ``H`` has shape (T, M, M, M) with ``H[t, s0, s, s2] = Pr(s_{t+1} = s2 | s_0 = s0,
+    s_t = s)``; at t = 0 the current state is the question, so the rows
+    ``H[0, s0, s]`` with ``s != s0`` are never used and are returned unchanged.
+    ``g`` (T, M) are the ground-truth next states (any map, not necessarily
+    bijective) and ``q0`` (M,) the question distribution, as in
+    :func:`starlib.tabular.tabular_star_step`.
+
+    The refit row (t, s0, s) is Pr(s_{t+1} = s2 | s_0 = s0, s_t = s, final answer
+    correct): the old row reweighted by Pr(correct | s0, s_{t+1} = s2) and
+    renormalised. Rows that no correct chain visits keep their values. Fractions
+    give an exact result, floats a float one. Raises
+    :class:`~starlib.chain.NoKeptChainsError` when the accuracy is 0. Introduced
+    in the chapter "Where the idealised theory stops".
+    """
+    H, g, q0, _ = _prepare_policy(H, g, q0, "H", (4,))
+    return _star_refit(H, g, q0, lambda c: np.ones(len(c), dtype=int))
+
+
+# --- measurements ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyMeasurement:
+    """What a tabular policy does; returned by :func:`starlib.tabular.measure_policy`.
+
+    ``accuracy``: Pr(final answer correct).
+    ``question_accuracy`` (M,): Pr(correct | s_0 = s0) for every question (also for
+    questions of probability 0).
+    ``step_faithfulness`` (T,): entry t - 1 is Pr(s_t = g_t(s_{t-1})), the probability
+    that step t follows the ground truth from wherever the chain is.
+    ``kept_step_faithfulness`` (T,): the same among correct chains; for a tied Markov
+    policy with bijective g this is the next policy's follow probability.
+    ``kept_wrong_rate``: Pr(some step does not follow g | correct).
+    The two kept quantities are None when the accuracy is 0. Fractions for exact
+    input (arrays of dtype object), floats otherwise.
+    """
+
+    accuracy: object
+    question_accuracy: np.ndarray
+    step_faithfulness: np.ndarray
+    kept_step_faithfulness: object
+    kept_wrong_rate: object
+
+
+def measure_policy(policy, g, q0):
+    """Accuracy, per-question accuracy and faithfulness of a Markov or history-aware policy.
+
+    ``policy`` is a Markov kernel (T, M, M), ``policy[t, s, s2] = Pr(s_{t+1} = s2 |
+    s_t = s)``, or a history-aware one (T, M, M, M), as in
+    :func:`starlib.tabular.history_star_step`; ``g`` (T, M) the ground truth (any
+    map) and ``q0`` (M,) the question distribution. Returns a
+    :class:`~starlib.tabular.PolicyMeasurement`. Exact with Fractions; in floats it is
+    vectorised (a history-aware policy with M = 64, T = 3 takes milliseconds).
+    Introduced in the chapter "Where the idealised theory stops".
+    """
+    policy, g, q0, kind = _prepare_policy(policy, g, q0, "policy", (3, 4))
+    H = _history_view(policy)
+    T, M = H.shape[0], H.shape[-1]
+    forward, success, A = _history_parts(H, g, q0)
+    states = np.arange(M)
+    follow = np.empty(T, dtype=H.dtype)
+    kept_follow = np.empty(T, dtype=H.dtype)
+    track = states.copy()  # track[s0] = the ground-truth state after t steps from question s0
+    faithful = q0.copy()  # Pr(s_0 = s0 and every step so far followed g)
+    for t in range(T):
+        on_g = H[t][:, states, g[t]]  # on_g[s0, s] = Pr(step t + 1 follows g | s0, s_t = s)
+        joint = forward[t] * on_g
+        follow[t] = joint.sum()
+        kept_follow[t] = (joint * success[t + 1][:, g[t]]).sum()
+        faithful = faithful * H[t][states, track, g[t][track]]
+        track = g[t][track]
+    c = _question_success(success, M)
+    if A == 0:
+        kept_step, kept_wrong = None, None
+    else:
+        kept_step = kept_follow / A
+        kept_wrong = 1 - faithful.sum() / A
+    if kind == FLOAT:
+        A = float(A)
+        kept_wrong = None if kept_wrong is None else float(np.clip(kept_wrong, 0.0, 1.0))
+    return PolicyMeasurement(A, c, follow, kept_step, kept_wrong)
+
+
+# --- rationalization ------------------------------------------------------------------------
+
+
+def rationalized_star_step(policy, g, q0):
+    """The exact, infinite-sample STaR update with rationalization (hint-based regeneration).
+
+    The model of rationalization: each question s0 ~ q0 gets one sampled chain.
+    If its answer is correct the chain is kept. If not, a chain is generated with
+    the correct answer as a hint, modelled as the same policy conditioned on
+    reaching the correct answer, and kept as if no hint had been given. A
+    question whose success probability c(s0) = Pr(correct | s0) is 0 cannot be
+    rationalized (the conditioning is undefined) and contributes nothing. With
+    infinitely many questions, every question with c(s0) > 0 therefore
+    contributes its success-conditioned chain distribution with weight q0(s0),
+    where plain STaR (:func:`starlib.tabular.tabular_star_step`) weights it
+    q0(s0) c(s0); the refit is maximum likelihood on that mixture.
+
+    Consequences (derived in the chapter "Where the idealised theory stops"): for a
+    history-aware policy every row already conditions on s0, so the weights cancel
+    and the update equals :func:`starlib.tabular.history_star_step`; for a Markov
+    policy it differs from plain STaR only when c(s0) varies across asked
+    questions (for a tied policy with bijective g, c(s0) = A for every question
+    and nothing changes).
+
+    ``policy`` is a Markov (T, M, M) or history-aware (T, M, M, M) kernel, ``g``
+    (T, M) any ground-truth map, ``q0`` (M,) the question distribution. Rows that
+    no kept chain visits keep their values. Exact with Fractions. Raises
+    :class:`~starlib.chain.NoKeptChainsError` when the accuracy is 0.
+    """
+    policy, g, q0, _ = _prepare_policy(policy, g, q0, "policy", (3, 4))
+
+    def weights(c):
+        solvable = np.array([x > 0 for x in c], dtype=bool)
+        return np.where(solvable, 1 / np.where(solvable, c, 1), 0 * c)
+
+    return _star_refit(policy, g, q0, weights)
+
+
+def tied_spread(P, g):
+    """How far a Markov policy is from the tied (pre-trained) family, per step, shape (T,).
+
+    Entry t is the larger of two ranges: max - min over rows s of the follow
+    probability ``P[t, s, g[t, s]]``, and max - min of all other entries
+    ``P[t, s, s2]`` with s2 != g[t, s]. It is 0 exactly when step t is tied:
+    every row puts the same p_t on its ground-truth state and the same
+    (1 - p_t) / (M - 1) elsewhere. Fractions give Fractions. Introduced in the
+    chapter "Where the idealised theory stops".
+    """
+    kind = _checks.arithmetic_of(P)
+    if kind == SYMBOLIC:
+        raise ValueError("P must hold floats or Fractions; symbolic kernels are not supported")
+    P = _checks.kernels(P, kind)
+    T, M, _ = P.shape
+    g = _checks.ground_truth(g, T, M)
+    out = np.empty(T, dtype=P.dtype)
+    rows = np.arange(M)
+    for t in range(T):
+        on = P[t][rows, g[t]]
+        mask = np.ones((M, M), dtype=bool)
+        mask[rows, g[t]] = False
+        off = P[t][mask]
+        out[t] = max(on.max() - on.min(), off.max() - off.min())
+    return out
