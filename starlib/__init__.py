@@ -12,6 +12,11 @@ One module per concept:
 - :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
   accuracy ("STaR versus policy gradient").
 - :mod:`starlib.devices`: the torch device, CUDA when present, else the CPU ("Finite samples").
+- :mod:`starlib.zip_task`: the authors' zip task, its states, tokens and pre-training data
+  ("STaR on a real transformer").
+- :mod:`starlib.real_model`: a small transformer and STaR run on it; the only module that imports
+  torch at import time, so it is not imported here ("STaR on a real transformer").
+- :mod:`starlib.experiment`: the experiment's command line, ``python -m starlib.experiment``.
 
 The main names are re-exported here, so ``import starlib as sl`` gives
 ``sl.accuracy``, ``sl.star_step`` and the rest.

@@ -32,7 +32,7 @@ from . import _checks
 from ._checks import FLOAT
 
 VOCABULARY = ("[pad]", "[x]", "[.]", "[y]", "[=]", "0", "1")
-"""The token vocabulary: padding, the three markers of the states, the separator ``[=]``, and the two digits."""
+"""The token vocabulary, with padding, the three markers of the states, the separator ``[=]`` and the two digits."""
 
 TOKEN_ID = {token: i for i, token in enumerate(VOCABULARY)}
 SEPARATOR = TOKEN_ID["[=]"]
@@ -54,17 +54,17 @@ class ZipTask:
 
     @property
     def num_states(self):
-        """M, the number of problems, which is also the number of states per step."""
+        """The number of problems M, which is also the number of states per step."""
         return 4**self.n_bits
 
     @property
     def num_steps(self):
-        """T, the number of reasoning steps."""
+        """The number of reasoning steps T."""
         return self.n_bits
 
     @property
     def ground_truth(self):
-        """g of shape (T, M): the identity, because states are indexed by their problem."""
+        """The ground truth g, shape (T, M), which is the identity because states are indexed by their problem."""
         return np.tile(np.arange(self.num_states), (self.num_steps, 1))
 
     @property
@@ -175,3 +175,20 @@ def transition_counts(chains, M, context="markov"):
     else:
         raise ValueError(f"context must be 'markov' or 'history'; got context = {context!r}")
     return np.bincount(index.ravel(), minlength=size).reshape(shape)
+
+
+def independent_digits_follow(p, n_bits):
+    """Pr(the whole next state is right) for a model that gets only each digit's marginal right.
+
+    Under the delta-mixture with follow probability p, a digit of the next
+    state is copied correctly with probability p + (1 - p) (M/2 - 1)/(M - 1)
+    (of the M - 1 wrong states, M/2 - 1 agree with the right one in that
+    digit). A model that copies the 2n digits independently with those
+    marginals follows the step with the product, far below p: the "independent
+    digits" stall of pre-training. Introduced in the chapter "STaR on a real
+    transformer".
+    """
+    M = 4 ** _checks.integer(n_bits, "n_bits", 1, "a number of bits >= 1")
+    p = np.asarray(_checks.probabilities(p, "p", kind=FLOAT, min_ndim=0)[0], dtype=float)
+    digit = p + (1.0 - p) * (M / 2 - 1) / (M - 1)
+    return digit ** (2 * n_bits)
