@@ -124,21 +124,36 @@ def _prefix_tree(candidates):
     return nodes, paths
 
 
+def _question_offset(task):
+    """First position of the question in a history-aware context: past every Markov position."""
+    return 2 * (len(task.state_tokens(task.num_steps, 0)) + 1)
+
+
+def _max_len(task):
+    """Positions used by either layout, so Markov weights load into a history-aware model."""
+    return _question_offset(task) + len(task.state_tokens(0, 0)) + 1
+
+
 def _pack_step(task, step, context, device):
-    """The packed layout for predicting s_step (1-based) from its context."""
+    """The packed layout for predicting s_step (1-based) from its context.
+
+    ``s_{step-1} [=]`` and the tree of candidates have the same positions in
+    both layouts; a history-aware context puts ``s_0 [=]`` in front, at
+    positions of its own, so a Markov model's weights are a sensible start.
+    """
     M = task.num_states
-    previous = task.state_ids(step - 1)
-    separator = np.full((M, 1), SEPARATOR)
-    if context == "markov" or step == 1:
-        # At step 1 the history is the question alone.
-        rows = np.hstack([previous, separator])
-        if context == "history":
-            rows = np.repeat(rows, M, axis=0)  # row s0 * M + s, only s = s0 is ever used
-    else:
-        questions = np.hstack([task.state_ids(0), separator])
-        rows = np.hstack([np.repeat(questions, M, axis=0), np.tile(np.hstack([previous, separator]), (M, 1))])
+    previous = np.hstack([task.state_ids(step - 1), np.full((M, 1), SEPARATOR)])
+    rows, question_positions = previous, np.arange(0)
+    if context == "history":
+        if step == 1:  # the current state is the question itself
+            rows = np.repeat(previous, M, axis=0)  # row s0 * M + s, only s = s0 is ever used
+        else:
+            question = np.hstack([task.state_ids(0), np.full((M, 1), SEPARATOR)])
+            rows = np.hstack([np.repeat(question, M, axis=0), np.tile(previous, (M, 1))])
+            question_positions = _question_offset(task) + np.arange(question.shape[1])
     nodes, paths = _prefix_tree(task.state_ids(step))
     C, N = rows.shape[1], len(nodes)
+    P = previous.shape[1]
     tokens, parents, depths = (np.array(col) for col in zip(*nodes))
     mask = np.zeros((C + N, C + N), dtype=bool)
     mask[:C, :C] = np.tril(np.ones((C, C), dtype=bool))
@@ -151,7 +166,7 @@ def _pack_step(task, step, context, device):
     return _PackedStep(
         contexts=as_tensor(rows),
         tree_tokens=as_tensor(tokens),
-        positions=as_tensor(np.concatenate([np.arange(C), C + depths])),
+        positions=as_tensor(np.concatenate([question_positions, np.arange(P), P + depths])),
         mask=as_tensor(mask, torch.bool),
         predicted_from=as_tensor(np.where(parents < 0, C - 1, C + parents)),
         paths=as_tensor(paths),
@@ -216,7 +231,7 @@ def new_model(task, context="markov", config=None, seed=0, device="auto"):
     config = config or ModelConfig()
     device = resolve_device(device)
     packed = [_pack_step(task, t, context, device) for t in range(1, task.num_steps + 1)]
-    max_len = max(len(p.positions) for p in packed)
+    max_len = _max_len(task)
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     try:
@@ -394,17 +409,16 @@ def pretrain(task, deltas, chains_per_problem, seed=0, context="markov", config=
 
     From scratch, training runs the sharpening curriculum of :func:`fit` for
     ``config.pretrain_steps`` steps. With ``start_from`` (another
-    :class:`Pretrained` of the same task and context) it continues from those
-    weights on the new data with the exact objective instead: a cheap way to
-    make a variant whose data differ at one step.
+    :class:`Pretrained` of the same task, of either context) it continues from
+    those weights on the new data with the exact objective instead: a cheap way
+    to make a variant whose data differ at one step, or a history-aware model
+    that starts as a Markov one.
     """
     rng = np.random.default_rng(seed)
     counts = pretraining_counts(task, deltas, chains_per_problem, rng, context)
-    if start_from is None:
-        model = new_model(task, context, config, seed, device)
-    else:
-        model = start_from.model.clone()
-        model.config = config or model.config
+    model = new_model(task, context, config or (start_from and start_from.model.config), seed, device)
+    if start_from is not None:
+        model.network.load_state_dict(start_from.model.network.state_dict())
     c = model.config
     loss = fit(
         model, counts, c.pretrain_steps, c.learning_rate, c.batch_rows, seed,

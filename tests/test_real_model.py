@@ -130,10 +130,11 @@ def _unpacked_scores(model, packed, row, candidates):
     scores = []
     for cand in candidates:
         tokens = torch.cat([context, torch.as_tensor(cand)])[None]
-        L = tokens.shape[1]
+        L, C = tokens.shape[1], len(context)
+        # the context keeps its layout's positions; the candidate follows the last one
+        positions = torch.cat([packed.positions[:C], packed.positions[C - 1] + 1 + torch.arange(len(cand))])
         mask = torch.tril(torch.ones(L, L, dtype=torch.bool))
-        logp = torch.log_softmax(model.network(tokens, torch.arange(L), mask)[0], dim=-1)
-        C = len(context)
+        logp = torch.log_softmax(model.network(tokens, positions, mask)[0], dim=-1)
         scores.append(sum(float(logp[C - 1 + k, tok]) for k, tok in enumerate(cand)))
     return np.array(scores)
 
@@ -149,6 +150,17 @@ def test_packed_scores_equal_separate_sequences(context):
             for i, row in enumerate(rows):
                 expect = _unpacked_scores(model, packed, row, task.state_ids(step))
                 assert np.max(np.abs(packed_scores[i] - expect)) < 1e-4
+
+
+def test_history_model_starts_from_markov_weights():
+    """Step 1 of a history-aware model is the Markov model; later steps see the question too."""
+    task = zip_task.ZipTask(2)
+    markov = real_model.pretrain(task, [0.3, 0.3], 16, config=TINY.model_config(), device="cpu")
+    config = replace(TINY.model_config(), pretrain_steps=0)  # the loaded weights, untouched
+    history = real_model.pretrain(task, [0.3, 0.3], 16, context="history", config=config, device="cpu", start_from=markov)
+    assert history.model.context == "history"
+    h_step1 = real_model.model_kernels(history.model)[0][np.arange(16), np.arange(16)]
+    assert np.allclose(h_step1, real_model.model_kernels(markov.model)[0], atol=1e-6)
 
 
 def test_history_contexts_hold_question_and_state():
