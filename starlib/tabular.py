@@ -74,22 +74,6 @@ def _history_view(policy):
 # --- the Markov kernels of Chapter 1 --------------------------------------------------------
 
 
-def _tabular_parts(P, g, q0):
-    """Forward joints Pr(s_0, s_t), backward success Pr(s_T = answer(s0) | s_t), and A."""
-    T, M, _ = P.shape
-    answer = answers(g)
-    forward = [np.diag(q0)]  # forward[t][s0, s] = Pr(s_0 = s0, s_t = s)
-    for t in range(T):
-        forward.append(forward[t] @ P[t])
-    reach = [None] * (T + 1)  # reach[t][s, y] = Pr(s_T = y | s_t = s)
-    reach[T] = np.eye(M, dtype=P.dtype)
-    for t in range(T - 1, -1, -1):
-        reach[t] = P[t] @ reach[t + 1]
-    success = [r[:, answer] for r in reach]  # success[t][s, s0] = Pr(correct | s_t = s, question s0)
-    A = sum(forward[T][s0, answer[s0]] for s0 in range(M))
-    return forward, success, A
-
-
 def tabular_accuracy(P, g, q0):
     """The accuracy of a general tabular Markov policy.
 
@@ -97,7 +81,7 @@ def tabular_accuracy(P, g, q0):
     state, ``q0`` the question distribution. Introduced in Chapter 1.
     """
     P, g, q0, kind = _prepare_tabular(P, g, q0)
-    return _result(_tabular_parts(P, g, q0)[2], kind)
+    return _result(_history_parts(_history_view(P), g, q0)[2], kind)
 
 
 def tabular_star_step(P, g, q0):
@@ -111,18 +95,8 @@ def tabular_star_step(P, g, q0):
     (Fractions) gives an exact kernel. Introduced in Chapter 1; the chapter
     "Where the idealised theory stops" takes it beyond the tied family.
     """
-    P, g, q0, kind = _prepare_tabular(P, g, q0)
-    forward, success, A = _tabular_parts(P, g, q0)
-    if A == 0:
-        raise no_kept_chains()
-    refit = P.copy()
-    for t in range(len(P)):
-        # kept[s, s2] = Pr(s_t = s, s_{t+1} = s2, final answer correct)
-        kept = P[t] * (forward[t].T @ success[t + 1].T)
-        mass = kept.sum(axis=1)
-        for s in np.flatnonzero([m > 0 for m in mass]):
-            refit[t, s] = kept[s] / mass[s]
-    return refit
+    P, g, q0, _ = _prepare_tabular(P, g, q0)
+    return _star_refit(P, g, q0, _plain_star_weights)
 
 
 # --- history-aware policies -----------------------------------------------------------------
@@ -185,6 +159,11 @@ def _refit_rows(old, kept):
     return np.where(visited[..., None], kept / safe[..., None], old)
 
 
+def _plain_star_weights(c):
+    """Plain STaR: every question's successful chains enter the kept set as they come."""
+    return np.ones(len(c), dtype=int)
+
+
 def _star_refit(policy, g, q0, weight_by_question):
     """The exact refit of a Markov or history-aware ``policy`` on kept chains.
 
@@ -227,7 +206,7 @@ def history_star_step(H, g, q0):
     in the chapter "Where the idealised theory stops".
     """
     H, g, q0, _ = _prepare_policy(H, g, q0, "H", (4,))
-    return _star_refit(H, g, q0, lambda c: np.ones(len(c), dtype=int))
+    return _star_refit(H, g, q0, _plain_star_weights)
 
 
 # --- measurements ---------------------------------------------------------------------------
