@@ -436,7 +436,8 @@ class StarIteration:
     ``sampling_accuracy`` and ``kept_wrong_rate`` are exact for the kernel at the
     sampling temperature, the chains STaR actually draws; ``sampled_accuracy``
     and ``sampled_kept_wrong_rate`` are the fractions among the chains drawn.
-    ``kept_follow`` is the fraction of kept chains that follow each step: the
+    ``sampled_follow`` is the fraction of all sampled chains that follow each
+    step, ``kept_follow`` the fraction of kept chains: the
     target the next fine-tune is asked to fit (the finite-sample version of
     the next p_t). ``loss`` is the final training loss of the fit that
     produced the model.
@@ -449,6 +450,7 @@ class StarIteration:
     step_follow: list
     kept_wrong_rate: float
     sampled_kept_wrong_rate: float
+    sampled_follow: list
     kept_follow: list
     kept: int
     sampled: int
@@ -480,6 +482,7 @@ def _measure(model, temperature, samples_per_problem, rng):
         step_follow=[float(x) for x in at_one.step_faithfulness],
         kept_wrong_rate=at_sampling.kept_wrong_rate,
         sampled_kept_wrong_rate=float(1.0 - followed_all.mean()) if len(kept) else None,
+        sampled_follow=[float(x) for x in (chains[:, 1:] == chains[:, :-1]).mean(axis=0)],
         kept_follow=[float(x) for x in (kept[:, 1:] == kept[:, :-1]).mean(axis=0)] if len(kept) else None,
         kept=len(kept),
         sampled=len(chains),

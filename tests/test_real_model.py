@@ -235,6 +235,8 @@ def test_run_star_records_and_theory_overlay():
         assert 0 <= r.accuracy <= 1 and 0 <= r.sampling_accuracy <= 1
         assert r.sampled == M * TINY.samples_per_problem and 0 < r.kept <= r.sampled
         assert r.sampled_accuracy == r.kept / r.sampled
+        assert len(r.sampled_follow) == len(r.kept_follow) == TINY.n_bits
+        assert all(0 <= x <= 1 for x in r.sampled_follow + r.kept_follow)
         expect = sl.star_iterates(np.array(first.step_follow), M, r.iteration, 0.5)[-1]
         assert r.theory_step_follow == pytest.approx(expect)
         assert r.theory_accuracy == pytest.approx(float(sl.accuracy(expect, M)))
