@@ -320,6 +320,11 @@ def star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
     it. Leading axes of ``p0`` are a batch of independent runs. Introduced in the
     chapter "Finite samples".
     """
+    return _iterates_mc(p0, M, n, iterations, rng, temperature, lambda *args: _counts(*args)[:2])
+
+
+def _iterates_mc(p0, M, n, iterations, rng, temperature, kept_counts):
+    """Iterate a finite-sample refit; ``kept_counts(p, eps, M, n, rng)`` gives (kept, followed_kept)."""
     x, _, M, shape = _tied(p0, M, 1.0, name="p0")
     n = _checks.sample_size(n)
     iterations = _checks.iterations(iterations)
@@ -331,9 +336,8 @@ def star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
         sampled, eps = _tempered_floats(x, None, M, tau)
         if eps is None:
             eps = 1.0 - sampled
-        kept, followed_kept, _ = _counts(sampled, eps, M, n, rng)
-        refit = np.divide(followed_kept, kept, out=x.copy(), where=kept > 0)
-        x = refit
+        kept, followed_kept = kept_counts(sampled, eps, M, n, rng)
+        x = np.divide(followed_kept, kept, out=x.copy(), where=kept > 0)
         out[k] = _from_step_major(x, shape)
     return out
 
@@ -389,20 +393,8 @@ def rationalized_star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
     axes of ``p0`` are a batch of independent runs. Introduced in the chapter
     "Where the idealised theory stops".
     """
-    x, _, M, shape = _tied(p0, M, 1.0, name="p0")
-    n = _checks.sample_size(n)
-    iterations = _checks.iterations(iterations)
-    tau = float(_checks.temperature(temperature, FLOAT))
-    rng = _checks.generator(rng)
-    out = np.empty((iterations + 1,) + shape)
-    out[0] = _from_step_major(x, shape)
-    for k in range(1, iterations + 1):
-        sampled, eps = _tempered_floats(x, None, M, tau)
-        if eps is None:
-            eps = 1.0 - sampled
-        solvable = _accuracy_floats(sampled, M) > 0
-        count = np.where(solvable, n, 0).astype(np.int64)
-        followed = _push(rng, count, sampled, eps, M, correct=True)
-        x = np.divide(followed, count, out=x.copy(), where=count > 0)
-        out[k] = _from_step_major(x, shape)
-    return out
+    def rationalized(sampled, eps, M, n, rng):
+        count = np.where(_accuracy_floats(sampled, M) > 0, n, 0).astype(np.int64)
+        return count, _push(rng, count, sampled, eps, M, correct=True)
+
+    return _iterates_mc(p0, M, n, iterations, rng, temperature, rationalized)
