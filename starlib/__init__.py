@@ -88,6 +88,7 @@ from .tabular import (
     rationalized_star_step,
     tabular_accuracy,
     tabular_star_step,
+    tempered_policy,
     tied_spread,
 )
 
@@ -121,6 +122,7 @@ __all__ = [
     "tabular_accuracy",
     "tabular_star_step",
     "tempered",
+    "tempered_policy",
     "tied_kernels",
     # the chapter "Finite samples"
     "EscapeMeasurement",

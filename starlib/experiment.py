@@ -126,7 +126,7 @@ def _parser():
     parser.add_argument("--delta", type=float, help="the generator's delta (p = 1/M + delta) of every step")
     parser.add_argument("--zero-step", type=int, help="set delta = 0 at this step (1-based)")
     parser.add_argument("--temperature", type=float, help="sampling temperature (the authors use 0.5)")
-    parser.add_argument("--context", choices=("markov", "history"), help="what the model conditions on")
+    parser.add_argument("--context", choices=("markov", "history"), help="what the model conditions on; with history (the question too) the theory columns are the exact history-aware map")
     parser.add_argument("--max-iterations", type=int)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser

@@ -429,10 +429,12 @@ def pretrain(task, deltas, chains_per_problem, seed=0, context="markov", config=
 
 @dataclass
 class StarIteration:
-    """What one STaR iteration measures; ``theory_*`` come from the exact map started at iteration 0's ``step_follow``.
+    """What one STaR iteration measures; ``theory_*`` come from the exact STaR map started at iteration 0.
 
-    ``accuracy`` and ``step_follow`` (Pr(step t follows the ground truth), the p_t
-    of the theory) are exact for the model's policy, its kernel at temperature 1.
+    ``accuracy``, ``step_follow`` (Pr(step t follows the ground truth), the p_t
+    of the theory) and ``recovery_rate`` (Pr(correct answer | the state before the
+    last step is wrong), see :class:`~starlib.tabular.PolicyMeasurement`) are
+    exact for the model's policy, its kernel at temperature 1.
     ``sampling_accuracy`` and ``kept_wrong_rate`` are exact for the kernel at the
     sampling temperature, the chains STaR actually draws; ``sampled_accuracy``
     and ``sampled_kept_wrong_rate`` are the fractions among the chains drawn.
@@ -441,6 +443,12 @@ class StarIteration:
     target the next fine-tune is asked to fit (the finite-sample version of
     the next p_t). ``loss`` is the final training loss of the fit that
     produced the model.
+
+    The overlay is the exact map of a perfect learner of the model's kind: for
+    a Markov model, the tied map (:func:`starlib.theory.star_iterates`) from
+    iteration 0's ``step_follow``; for a history-aware model, which the tied
+    family cannot describe, :func:`starlib.tabular.history_star_step` iterated
+    from iteration 0's measured kernel.
     """
 
     iteration: int
@@ -448,6 +456,7 @@ class StarIteration:
     sampling_accuracy: float
     sampled_accuracy: float
     step_follow: list
+    recovery_rate: float
     kept_wrong_rate: float
     sampled_kept_wrong_rate: float
     sampled_follow: list
@@ -459,10 +468,11 @@ class StarIteration:
     theory_sampling_accuracy: float = None
     theory_step_follow: list = None
     theory_kept_wrong_rate: float = None
+    theory_recovery_rate: float = None
 
 
 def _measure(model, temperature, samples_per_problem, rng):
-    """Exact measurements of the model's kernels, and the kept-chain counts of one sampling round."""
+    """Exact measurements of the model's kernels, the kept-chain counts of one sampling round, and the kernel at temperature 1."""
     from .sampling import sample_chains_per_question
     from .tabular import measure_policy
 
@@ -471,7 +481,8 @@ def _measure(model, temperature, samples_per_problem, rng):
     scores = candidate_scores(model)
     sampling_kernels = kernels_from_scores(scores, model.context, temperature)
     at_sampling = measure_policy(sampling_kernels, g, q0)
-    at_one = measure_policy(kernels_from_scores(scores, model.context), g, q0)
+    policy = kernels_from_scores(scores, model.context)
+    at_one = measure_policy(policy, g, q0)
     chains = sample_chains_per_question(sampling_kernels, samples_per_problem, rng)
     kept = chains[chains[:, -1] == chains[:, 0]]  # identity ground truth: correct iff s_T = s_0
     followed_all = np.all(kept[:, 1:] == kept[:, :-1], axis=1)
@@ -480,6 +491,7 @@ def _measure(model, temperature, samples_per_problem, rng):
         sampling_accuracy=at_sampling.accuracy,
         sampled_accuracy=len(kept) / len(chains),
         step_follow=[float(x) for x in at_one.step_faithfulness],
+        recovery_rate=at_one.recovery_rate,
         kept_wrong_rate=at_sampling.kept_wrong_rate,
         sampled_kept_wrong_rate=float(1.0 - followed_all.mean()) if len(kept) else None,
         sampled_follow=[float(x) for x in (chains[:, 1:] == chains[:, :-1]).mean(axis=0)],
@@ -487,7 +499,41 @@ def _measure(model, temperature, samples_per_problem, rng):
         kept=len(kept),
         sampled=len(chains),
     )
-    return record, transition_counts(kept, task.num_states, model.context)
+    return record, transition_counts(kept, task.num_states, model.context), policy
+
+
+def _theory_overlay(task, context, step_follow, policy, temperature, iterations):
+    """The ``theory_*`` fields of iterations 0..iterations: the exact map of a perfect learner of the model's kind."""
+    from .chain import tempered, tied_kernels
+    from .tabular import history_star_step, measure_policy, tempered_policy
+    from .theory import accuracy, kept_wrong_rate, star_iterates
+
+    M, g, q0 = task.num_states, task.ground_truth, np.full(task.num_states, 1.0 / task.num_states)
+    out = []
+    if context == "markov":
+        for p in star_iterates(np.array(step_follow), M, iterations, temperature):
+            sampled_p = tempered(p, M, temperature)
+            out.append(dict(
+                theory_accuracy=float(accuracy(p, M)),
+                theory_sampling_accuracy=float(accuracy(sampled_p, M)),
+                theory_step_follow=[float(x) for x in p],
+                theory_kept_wrong_rate=float(kept_wrong_rate(sampled_p, M)),
+                theory_recovery_rate=measure_policy(tied_kernels(p, M, g), g, q0).recovery_rate,
+            ))
+        return out
+    for n in range(iterations + 1):
+        sampling = tempered_policy(policy, temperature)
+        at_one, at_sampling = measure_policy(policy, g, q0), measure_policy(sampling, g, q0)
+        out.append(dict(
+            theory_accuracy=at_one.accuracy,
+            theory_sampling_accuracy=at_sampling.accuracy,
+            theory_step_follow=[float(x) for x in at_one.step_faithfulness],
+            theory_kept_wrong_rate=at_sampling.kept_wrong_rate,
+            theory_recovery_rate=at_one.recovery_rate,
+        ))
+        if n < iterations:
+            policy = history_star_step(sampling, g, q0)
+    return out
 
 
 def run_star(pretrained, samples_per_problem, temperature=0.5, max_iterations=10, seed=0, progress=False):
@@ -500,23 +546,23 @@ def run_star(pretrained, samples_per_problem, temperature=0.5, max_iterations=10
     pre-trained model. Stops when every sampled chain is correct or after
     ``max_iterations`` fine-tunes, or raises
     :class:`~starlib.chain.NoKeptChainsError` if no chain is kept. The theory
-    overlay iterates :func:`starlib.theory.star_step` at the same temperature
-    from iteration 0's measured ``step_follow``.
+    overlay (``theory_*`` of :class:`StarIteration`) iterates the exact map at
+    the same temperature from iteration 0: the tied map from the measured
+    ``step_follow`` for a Markov model, :func:`starlib.tabular.history_star_step`
+    from the measured kernel for a history-aware one.
     """
     from tqdm import tqdm
-
-    from .chain import tempered
-    from .theory import accuracy, kept_wrong_rate, star_iterates
 
     samples_per_problem = _checks.sample_size(samples_per_problem, "samples_per_problem")
     max_iterations = _checks.integer(max_iterations, "max_iterations", 0, "a number of iterations >= 0")
     tau = float(_checks.temperature(temperature, _checks.FLOAT))
     rng = np.random.default_rng(seed)
-    M = pretrained.model.task.num_states
     model, loss, history = pretrained.model, pretrained.loss, []
     bar = tqdm(total=max_iterations, desc="STaR iterations", disable=not progress)
     for n in range(max_iterations + 1):
-        record, kept_counts = _measure(model, tau, samples_per_problem, rng)
+        record, kept_counts, policy = _measure(model, tau, samples_per_problem, rng)
+        if n == 0:
+            start_policy = policy
         history.append(StarIteration(iteration=n, loss=loss, **record))
         if record["kept"] == 0:
             bar.close()
@@ -528,11 +574,8 @@ def run_star(pretrained, samples_per_problem, temperature=0.5, max_iterations=10
         loss = fit(model, kept_counts, c.finetune_steps, c.finetune_learning_rate, c.finetune_batch_rows, seed + n + 1, progress=progress, description=f"fine-tune {n + 1}")
         bar.update()
     bar.close()
-    theory = star_iterates(np.array(history[0].step_follow), M, len(history) - 1, tau)
-    for record, p in zip(history, theory):
-        sampled_p = tempered(p, M, tau)
-        record.theory_step_follow = [float(x) for x in p]
-        record.theory_accuracy = float(accuracy(p, M))
-        record.theory_sampling_accuracy = float(accuracy(sampled_p, M))
-        record.theory_kept_wrong_rate = float(kept_wrong_rate(sampled_p, M))
+    overlay = _theory_overlay(model.task, model.context, history[0].step_follow, start_policy, tau, len(history) - 1)
+    for record, theory in zip(history, overlay):
+        for name, value in theory.items():
+            setattr(record, name, value)
     return history

@@ -29,6 +29,7 @@ Introduced in Chapter 1 (the Markov accuracy and refit) and in the chapter
 """
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -224,6 +225,12 @@ class PolicyMeasurement:
     ``kept_step_faithfulness`` (T,): the same among correct chains; for a tied Markov
     policy with bijective g this is the next policy's follow probability.
     ``kept_wrong_rate``: Pr(some step does not follow g | correct).
+    ``recovery_rate``: Pr(correct | s_{T-1} is not the ground-truth state of step
+    T - 1), how often the last step reaches the right answer from a wrong
+    intermediate state. A tied Markov policy with bijective g recovers with
+    probability (1 - p_T)/(M - 1); a policy that reads the answer off the question
+    recovers always. None when T = 1 or no chain leaves the ground truth before
+    the last step.
     The two kept quantities are None when the accuracy is 0. Fractions for exact
     input (arrays of dtype object), floats otherwise.
     """
@@ -233,6 +240,7 @@ class PolicyMeasurement:
     step_faithfulness: np.ndarray
     kept_step_faithfulness: object
     kept_wrong_rate: object
+    recovery_rate: object
 
 
 def measure_policy(policy, g, q0):
@@ -256,6 +264,9 @@ def measure_policy(policy, g, q0):
     track = states.copy()  # track[s0] = the ground-truth state after t steps from question s0
     faithful = q0.copy()  # Pr(s_0 = s0 and every step so far followed g)
     for t in range(T):
+        if t == T - 1:  # chains whose state before the last step is off the ground truth
+            off_path = forward[t].sum() - forward[t][states, track].sum()
+            off_path_correct = (forward[t] * success[t]).sum() - (forward[t] * success[t])[states, track].sum()
         on_g = H[t][:, states, g[t]]  # on_g[s0, s] = Pr(step t + 1 follows g | s0, s_t = s)
         joint = forward[t] * on_g
         follow[t] = joint.sum()
@@ -268,10 +279,35 @@ def measure_policy(policy, g, q0):
     else:
         kept_step = kept_follow / A
         kept_wrong = 1 - faithful.sum() / A
+    recovery = off_path_correct / off_path if off_path != 0 else None
     if kind == FLOAT:
         A = float(A)
         kept_wrong = None if kept_wrong is None else float(np.clip(kept_wrong, 0.0, 1.0))
-    return PolicyMeasurement(A, c, follow, kept_step, kept_wrong)
+        recovery = None if recovery is None else float(np.clip(recovery, 0.0, 1.0))
+    return PolicyMeasurement(A, c, follow, kept_step, kept_wrong, recovery)
+
+
+def tempered_policy(policy, temperature):
+    """The policy that sampling at ``temperature`` follows: every row raised to the power 1/temperature and renormalised.
+
+    ``policy`` is a Markov (T, M, M) or history-aware (T, M, M, M) kernel. Floats
+    are tempered in the log domain, so small entries neither underflow nor
+    overflow; Fractions need 1/temperature to be an integer and stay exact. For
+    a tied policy this is :func:`starlib.chain.tempered` of its follow
+    probabilities. Introduced in the chapter "Where the idealised theory stops".
+    """
+    kind = _checks.arithmetic_of(policy)
+    if kind == SYMBOLIC:
+        raise ValueError("policy must hold floats or Fractions; symbolic kernels are not supported")
+    policy = _checks.policy_kernels(policy, kind, "policy", (3, 4))
+    tau = _checks.temperature(temperature, kind)
+    if kind == FLOAT:
+        with np.errstate(divide="ignore"):  # log(0) = -inf keeps impossible moves impossible
+            z = np.log(policy) / float(tau)
+        raised = np.exp(z - z.max(axis=-1, keepdims=True))
+    else:
+        raised = policy ** int(1 / Fraction(tau))
+    return raised / raised.sum(axis=-1, keepdims=True)
 
 
 # --- rationalization ------------------------------------------------------------------------

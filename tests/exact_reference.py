@@ -214,6 +214,16 @@ def measure(H, g, q0):
     return A, question_success(H, g, q0), step, kept_step, wrong
 
 
+def recovery_rate(H, g, q0):
+    """Pr(correct | s_{T-1} differs from the ground-truth state after T - 1 steps); None if impossible."""
+    T = len(H)
+    off = [(c, w) for c, w in history_chains(H, q0) if c[T - 1] != answer(g[: T - 1], c[0])]
+    mass = sum(w for _, w in off)
+    if mass == 0:
+        return None
+    return sum(w for c, w in off if c[-1] == answer(g, c[0])) / mass
+
+
 def _refit(H, g, q0, weight_of_question, markov):
     """Refit every row on the kept chains, chain (s0, ...) weighted by weight_of_question[s0].
 

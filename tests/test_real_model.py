@@ -240,7 +240,31 @@ def test_run_star_records_and_theory_overlay():
         expect = sl.star_iterates(np.array(first.step_follow), M, r.iteration, 0.5)[-1]
         assert r.theory_step_follow == pytest.approx(expect)
         assert r.theory_accuracy == pytest.approx(float(sl.accuracy(expect, M)))
+        assert 0 <= r.recovery_rate <= 1
+        assert r.theory_recovery_rate == pytest.approx((1 - expect[-1]) / (M - 1))
     assert len(run) <= TINY.max_iterations + 1
+
+
+def test_history_aware_run_overlays_the_exact_history_aware_map():
+    task = zip_task.ZipTask(TINY.n_bits)
+    g, q0 = task.ground_truth, np.full(task.num_states, 1 / task.num_states)
+    markov = real_model.pretrain(task, TINY.deltas, TINY.chains_per_problem, 0, config=TINY.model_config(), device="cpu")
+    history = real_model.pretrain(task, TINY.deltas, TINY.chains_per_problem, 0, context="history",
+                                  config=replace(TINY.model_config(), pretrain_steps=5), device="cpu", start_from=markov)
+    run = real_model.run_star(history, TINY.samples_per_problem, 0.5, 2, seed=0)
+    policy = real_model.model_kernels(history.model)
+    assert policy.shape == (TINY.n_bits,) + (task.num_states,) * 3
+    for r in run:
+        seen = sl.measure_policy(policy, g, q0)
+        assert r.theory_accuracy == pytest.approx(seen.accuracy)
+        assert r.theory_step_follow == pytest.approx(seen.step_faithfulness)
+        assert r.theory_recovery_rate == pytest.approx(seen.recovery_rate)
+        sampling = sl.measure_policy(sl.tempered_policy(policy, 0.5), g, q0)
+        assert r.theory_sampling_accuracy == pytest.approx(sampling.accuracy)
+        assert r.theory_kept_wrong_rate == pytest.approx(sampling.kept_wrong_rate)
+        policy = sl.history_star_step(sl.tempered_policy(policy, 0.5), g, q0)
+    assert run[0].accuracy == pytest.approx(run[0].theory_accuracy)
+    assert len(run) == 3 and run[1].theory_accuracy > 0.99  # a perfect history-aware learner is done in one step
 
 
 def test_run_star_is_deterministic_for_a_seed():

@@ -128,7 +128,7 @@ def test_history_star_reaches_the_solvable_share_in_one_iteration():
 
 @pytest.mark.parametrize("history", [False, True])
 def test_measure_policy_matches_enumeration(history):
-    checked = 0
+    checked = recovered = 0
     for M, T, policy, g, q0 in instances(seed=4 + history, count=3, history=history):
         rows = policy if history else ref.markov_rows(policy)
         A, c, step, kept_step, wrong = ref.measure(rows, g, q0)
@@ -141,7 +141,12 @@ def test_measure_policy_matches_enumeration(history):
         else:
             assert got.kept_step_faithfulness.tolist() == kept_step
             assert got.kept_wrong_rate == wrong
+        recovery = ref.recovery_rate(rows, g, q0)
+        assert got.recovery_rate == recovery
         fl = sl.measure_policy(floats(policy), g, floats(q0))
+        if recovery is not None:
+            assert abs(fl.recovery_rate - float(recovery)) < FLOAT_TOL
+            recovered += 1
         assert isinstance(fl.accuracy, float) and abs(fl.accuracy - float(A)) < FLOAT_TOL
         np.testing.assert_allclose(fl.question_accuracy, floats(c), rtol=0, atol=FLOAT_TOL)
         np.testing.assert_allclose(fl.step_faithfulness, floats(step), rtol=0, atol=FLOAT_TOL)
@@ -149,7 +154,7 @@ def test_measure_policy_matches_enumeration(history):
             np.testing.assert_allclose(fl.kept_step_faithfulness, floats(kept_step), rtol=0, atol=FLOAT_TOL)
             assert abs(fl.kept_wrong_rate - float(wrong)) < FLOAT_TOL
         checked += 1
-    assert checked > 20
+    assert checked > 20 and recovered > 10
 
 
 def test_measure_policy_on_tied_kernels_equals_closed_forms():
@@ -162,6 +167,51 @@ def test_measure_policy_on_tied_kernels_equals_closed_forms():
         assert seen.step_faithfulness.tolist() == p
         assert seen.kept_step_faithfulness.tolist() == sl.star_step(p, M)
         assert seen.kept_wrong_rate == sl.kept_wrong_rate(p, M)
+        if T == 1:
+            assert seen.recovery_rate is None
+        elif any(x != 1 for x in p[:-1]):
+            assert seen.recovery_rate == (1 - p[-1]) / (M - 1)
+
+
+def test_recovery_rate_of_a_policy_that_reads_the_answer_off_the_question():
+    M, T = 4, 3
+    g = [[1, 2, 3, 0]] * T
+    H = sl.markov_as_history(sl.tied_kernels([Fraction(1, 2)] * T, M, g))
+    rows = np.arange(M)
+    H[T - 1] = 0
+    H[T - 1][rows, :, sl.answers(g)] = 1  # the last step emits the answer from every state
+    seen = sl.measure_policy(H, g, [Fraction(1, M)] * M)
+    assert seen.accuracy == 1 and seen.recovery_rate == 1
+    # the last step follows g exactly when the chain is still on the ground truth (F1 for two steps)
+    assert seen.step_faithfulness.tolist() == [Fraction(1, 2), Fraction(1, 2), sl.accuracy([Fraction(1, 2)] * 2, M)]
+
+
+def test_tempered_policy_matches_row_by_row_tempering():
+    for seed, history in [(11, False), (12, True)]:
+        for M, T, policy, _, _ in instances(seed=seed, count=2, history=history):
+            for power in (1, 2, 3):
+                got = sl.tempered_policy(policy, Fraction(1, power))
+                rows = np.array(policy, dtype=object).reshape(-1, M)
+                expect = np.array([ref.temper_row(list(row), power) for row in rows], dtype=object)
+                assert got.reshape(-1, M).tolist() == expect.tolist()
+                fl = sl.tempered_policy(floats(policy), 1 / power)
+                np.testing.assert_allclose(fl.reshape(-1, M), floats(expect), rtol=0, atol=FLOAT_TOL)
+
+
+def test_tempered_policy_of_a_tied_policy_is_tied_at_the_tempered_follow_probability():
+    M, p = 5, np.array([0.3, 0.6, 0.05])
+    for tau in (0.25, 0.5, 2.0):
+        got = sl.tempered_policy(sl.tied_kernels(p, M), tau)
+        np.testing.assert_allclose(got, sl.tied_kernels(sl.tempered(p, M, tau), M), rtol=0, atol=FLOAT_TOL)
+    tiny = sl.tied_kernels([1e-300], M)  # the log domain keeps tiny entries positive and rows finite
+    assert np.all(np.isfinite(sl.tempered_policy(tiny, 0.01)))
+
+
+def test_tempered_policy_rejects_bad_input():
+    rejected(lambda: sl.tempered_policy(H_OK, 0.0), "temperature")
+    rejected(lambda: sl.tempered_policy(H_OK, float("nan")), "temperature")
+    rejected(lambda: sl.tempered_policy(np.full((2, 3, 3, 3), Fraction(1, 3), dtype=object), Fraction(2, 5)), "temperature", "integer")
+    rejected(lambda: sl.tempered_policy(np.full((2, 3), 0.5), 1.0), "policy", "shape")
 
 
 def test_measure_policy_is_frozen():
