@@ -265,8 +265,10 @@ def measure_policy(policy, g, q0):
     faithful = q0.copy()  # Pr(s_0 = s0 and every step so far followed g)
     for t in range(T):
         if t == T - 1:  # chains whose state before the last step is off the ground truth
-            off_path = forward[t].sum() - forward[t][states, track].sum()
-            off_path_correct = (forward[t] * success[t]).sum() - (forward[t] * success[t])[states, track].sum()
+            off = np.ones((M, M), dtype=bool)
+            off[states, track] = False
+            off_path = forward[t][off].sum()
+            off_path_correct = (forward[t] * success[t])[off].sum()
         on_g = H[t][:, states, g[t]]  # on_g[s0, s] = Pr(step t + 1 follows g | s0, s_t = s)
         joint = forward[t] * on_g
         follow[t] = joint.sum()
@@ -288,7 +290,7 @@ def measure_policy(policy, g, q0):
 
 
 def tempered_policy(policy, temperature):
-    """The policy that sampling at ``temperature`` follows: every row raised to the power 1/temperature and renormalised.
+    """The policy that sampling at ``temperature`` follows, each row raised to the power 1/temperature and renormalised.
 
     ``policy`` is a Markov (T, M, M) or history-aware (T, M, M, M) kernel. Floats
     are tempered in the log domain, so small entries neither underflow nor

@@ -186,6 +186,14 @@ def test_recovery_rate_of_a_policy_that_reads_the_answer_off_the_question():
     assert seen.step_faithfulness.tolist() == [Fraction(1, 2), Fraction(1, 2), sl.accuracy([Fraction(1, 2)] * 2, M)]
 
 
+def test_recovery_rate_is_none_when_no_chain_leaves_the_ground_truth():
+    M, g = 3, [[0, 1, 2]] * 2
+    for one, q0 in ((1.0, np.full(M, 1 / M)), (Fraction(1), [Fraction(1, M)] * M)):
+        seen = sl.measure_policy(sl.tied_kernels([one, one], M, g), g, q0)
+        assert seen.accuracy == 1 and seen.recovery_rate is None
+    assert sl.measure_policy(sl.tied_kernels([0.5], M, [g[0]]), [g[0]], np.full(M, 1 / M)).recovery_rate is None  # T = 1
+
+
 def test_tempered_policy_matches_row_by_row_tempering():
     for seed, history in [(11, False), (12, True)]:
         for M, T, policy, _, _ in instances(seed=seed, count=2, history=history):
