@@ -86,6 +86,7 @@ from .tabular import (
     markov_as_history,
     measure_policy,
     rationalized_star_step,
+    refit_on_counts,
     tabular_accuracy,
     tabular_star_step,
     tempered_policy,
@@ -122,7 +123,6 @@ __all__ = [
     "tabular_accuracy",
     "tabular_star_step",
     "tempered",
-    "tempered_policy",
     "tied_kernels",
     # the chapter "Finite samples"
     "EscapeMeasurement",
@@ -152,6 +152,8 @@ __all__ = [
     "measure_policy",
     "rationalized_star_iterates_mc",
     "rationalized_star_step",
+    "refit_on_counts",
+    "tempered_policy",
     "tied_spread",
 ]
 __version__ = "0.1.0"

@@ -289,6 +289,32 @@ def measure_policy(policy, g, q0):
     return PolicyMeasurement(A, c, follow, kept_step, kept_wrong, recovery)
 
 
+def refit_on_counts(policy, counts):
+    """The maximum-likelihood refit of a tabular policy on finitely many chains, given as transition counts.
+
+    ``policy`` is a Markov (T, M, M) or history-aware (T, M, M, M) kernel and
+    ``counts`` an array of the same shape of non-negative integers, such as
+    :func:`starlib.zip_task.transition_counts` of the kept chains of one STaR
+    round. Every row with a count becomes its counts normalised; rows without
+    keep their values, as in the infinite-sample updates
+    :func:`starlib.tabular.tabular_star_step` and
+    :func:`starlib.tabular.history_star_step`, which this approaches as the
+    number of kept chains grows. Fractions give an exact result. Introduced in
+    the chapter "Where the idealised theory stops".
+    """
+    kind = _checks.arithmetic_of(policy)
+    if kind == SYMBOLIC:
+        raise ValueError("policy must hold floats or Fractions; symbolic kernels are not supported")
+    policy = _checks.policy_kernels(policy, kind, "policy", (3, 4))
+    counts = np.asarray(counts)
+    if counts.shape != policy.shape:
+        raise ValueError(f"counts must have the shape of policy, {policy.shape}; got shape {counts.shape}")
+    if not np.issubdtype(counts.dtype, np.integer) or (counts.size and counts.min() < 0):
+        raise ValueError("counts must be non-negative integers")
+    kept = np.vectorize(Fraction, otypes=[object])(counts) if kind != FLOAT else counts.astype(float)
+    return _refit_rows(policy, kept)
+
+
 def tempered_policy(policy, temperature):
     """The policy that sampling at ``temperature`` follows, each row raised to the power 1/temperature and renormalised.
 

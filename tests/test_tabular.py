@@ -194,6 +194,37 @@ def test_recovery_rate_is_none_when_no_chain_leaves_the_ground_truth():
     assert sl.measure_policy(sl.tied_kernels([0.5], M, [g[0]]), [g[0]], np.full(M, 1 / M)).recovery_rate is None  # T = 1
 
 
+def test_refit_on_counts_matches_counting_by_hand():
+    from starlib import zip_task
+
+    rng = np.random.default_rng(21)
+    checked = 0
+    for history in (False, True):
+        for M, T, policy, _, _ in instances(seed=22 + history, count=2, history=history):
+            chains = rng.integers(0, M, size=(int(rng.integers(1, 6)), T + 1))
+            counts = zip_task.transition_counts(chains, M, "history" if history else "markov")
+            got = sl.refit_on_counts(policy, counts)
+            expect = np.array(policy, dtype=object)
+            for t in range(T):  # count the rows by hand, one chain at a time
+                seen = {}
+                for chain in chains.tolist():
+                    row = (t, chain[0], chain[t]) if history else (t, chain[t])
+                    seen.setdefault(row, [0] * M)[chain[t + 1]] += 1
+                for row, tally in seen.items():
+                    expect[row] = [Fraction(k, sum(tally)) for k in tally]
+            assert got.tolist() == expect.tolist()
+            np.testing.assert_allclose(sl.refit_on_counts(floats(policy), counts), floats(expect.tolist()), rtol=0, atol=FLOAT_TOL)
+            checked += 1
+    assert checked > 20
+
+
+def test_refit_on_counts_rejects_bad_counts():
+    rejected(lambda: sl.refit_on_counts(H_OK, np.zeros((2, 3, 3), dtype=int)), "counts", "shape")
+    rejected(lambda: sl.refit_on_counts(H_OK, -np.ones(H_OK.shape, dtype=int)), "counts", "non-negative")
+    rejected(lambda: sl.refit_on_counts(H_OK, np.full(H_OK.shape, 0.5)), "counts", "integers")
+    assert (sl.refit_on_counts(H_OK, np.zeros(H_OK.shape, dtype=int)) == H_OK).all()  # no chain: nothing moves
+
+
 def test_tempered_policy_matches_row_by_row_tempering():
     for seed, history in [(11, False), (12, True)]:
         for M, T, policy, _, _ in instances(seed=seed, count=2, history=history):
