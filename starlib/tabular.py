@@ -52,12 +52,18 @@ def _prepare_tabular(P, g, q0):
     return P, g, q0, kind
 
 
+def _prepare_kernel(policy, name, ndims=(3, 4), *others):
+    """Validated (policy, kind) of a Markov or history-aware kernel; ``others`` share its arithmetic."""
+    kind = _checks.arithmetic_of(policy, *others)
+    if kind == SYMBOLIC:
+        names = f"{name} and q0" if others else name
+        raise ValueError(f"{names} must be floats or Fractions; symbolic kernels are not supported")
+    return _checks.policy_kernels(policy, kind, name, ndims), kind
+
+
 def _prepare_policy(policy, g, q0, name, ndims):
     """Validated (policy, g, q0, kind); ``ndims`` lists the allowed numbers of axes (3, 4)."""
-    kind = _checks.arithmetic_of(policy, q0)
-    if kind == SYMBOLIC:
-        raise ValueError(f"{name} and q0 must be floats or Fractions; symbolic kernels are not supported")
-    policy = _checks.policy_kernels(policy, kind, name, ndims)
+    policy, kind = _prepare_kernel(policy, name, ndims, q0)
     T, M = policy.shape[0], policy.shape[-1]
     g = _checks.ground_truth(g, T, M)
     q0 = _checks.distribution(q0, M, kind)
@@ -302,10 +308,7 @@ def refit_on_counts(policy, counts):
     number of kept chains grows. Fractions give an exact result. Introduced in
     the chapter "Where the idealised theory stops".
     """
-    kind = _checks.arithmetic_of(policy)
-    if kind == SYMBOLIC:
-        raise ValueError("policy must hold floats or Fractions; symbolic kernels are not supported")
-    policy = _checks.policy_kernels(policy, kind, "policy", (3, 4))
+    policy, kind = _prepare_kernel(policy, "policy")
     counts = np.asarray(counts)
     if counts.shape != policy.shape:
         raise ValueError(f"counts must have the shape of policy, {policy.shape}; got shape {counts.shape}")
@@ -324,10 +327,7 @@ def tempered_policy(policy, temperature):
     a tied policy this is :func:`starlib.chain.tempered` of its follow
     probabilities. Introduced in the chapter "Where the idealised theory stops".
     """
-    kind = _checks.arithmetic_of(policy)
-    if kind == SYMBOLIC:
-        raise ValueError("policy must hold floats or Fractions; symbolic kernels are not supported")
-    policy = _checks.policy_kernels(policy, kind, "policy", (3, 4))
+    policy, kind = _prepare_kernel(policy, "policy")
     tau = _checks.temperature(temperature, kind)
     if kind == FLOAT:
         with np.errstate(divide="ignore"):  # log(0) = -inf keeps impossible moves impossible

@@ -263,7 +263,6 @@ def test_history_aware_run_overlays_the_exact_history_aware_map():
         assert r.theory_sampling_accuracy == pytest.approx(sampling.accuracy)
         assert r.theory_kept_wrong_rate == pytest.approx(sampling.kept_wrong_rate)
         policy = sl.history_star_step(sl.tempered_policy(policy, 0.5), g, q0)
-    assert run[0].accuracy == pytest.approx(run[0].theory_accuracy)
     assert len(run) == 3 and run[1].theory_accuracy > 0.99  # a perfect history-aware learner is done in one step
 
 

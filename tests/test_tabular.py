@@ -415,6 +415,8 @@ def test_symbolic_input_is_rejected():
     H[0, 0, 0] = [x, 1 - x, 0]
     rejected(lambda: sl.history_star_step(H, G_OK, Q0_OK), "H", "symbolic")
     rejected(lambda: sl.tied_spread(H[:, 0], G_OK), "P", "symbolic")
+    rejected(lambda: sl.tempered_policy(H, 1.0), "policy", "symbolic")
+    rejected(lambda: sl.refit_on_counts(H, np.zeros(H.shape, dtype=int)), "policy", "symbolic")
 
 
 def test_markov_only_helpers_reject_history_kernels():
