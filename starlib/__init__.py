@@ -11,6 +11,7 @@ One module per concept:
 - :mod:`starlib.policy_gradient`: REINFORCE on the tied policy ("STaR versus policy gradient").
 - :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
   accuracy ("STaR versus policy gradient").
+- :mod:`starlib.tables`: plain-text tables that fit the page (every chapter).
 - :mod:`starlib.devices`: the torch device, CUDA when present, else the CPU ("Finite samples").
 - :mod:`starlib.zip_task`: the authors' zip task, its states, tokens and pre-training data
   ("STaR on a real transformer").
@@ -51,6 +52,7 @@ from .finite_samples import (
     step_estimates,
 )
 from .devices import resolve_device
+from .tables import format_table
 from .policy_gradient import reinforce_iterates, reinforce_step
 from .comparisons import (
     RunSummary,
@@ -103,6 +105,7 @@ __all__ = [
     "answers",
     "enumerate_chains",
     "follow_counts",
+    "format_table",
     "iterations_to_accuracy",
     "kept_wrong_rate",
     "margin",
