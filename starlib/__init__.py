@@ -66,7 +66,11 @@ from .comparisons import (
     run_summary,
 )
 from .theory import (
+    LimitChanges,
     StarLimit,
+    below_chance_starts,
+    limit_changes,
+    vertex_limit,
     accuracy,
     accuracy_gradient,
     collapse_probability,
@@ -100,6 +104,11 @@ __all__ = [
     "FollowCounts",
     "NoKeptChainsError",
     "StarLimit",
+    # Chapters 4 and 6: where STaR ends, and at which temperature
+    "LimitChanges",
+    "below_chance_starts",
+    "limit_changes",
+    "vertex_limit",
     "accuracy",
     "accuracy_gradient",
     "answers",

@@ -417,6 +417,87 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
     return StarLimit(point, A, iterations, converged)
 
 
+# --- Chapters 4 and 6: which vertex STaR ends at, and at which temperature ----------------------
+
+VERTEX_TOLERANCE = 1e-9
+
+
+def vertex_limit(p0, M, temperature=1.0, max_iterations=20_000, tol=1e-13):
+    """The vertex of {0, 1}^T that exact STaR at ``temperature`` converges to from ``p0``.
+
+    Runs :func:`starlib.theory.star_limit` and rounds the point it stops at:
+    an int8 array of ``p0``'s shape, 1 where a step ends always right and 0
+    where it ends always wrong. A chain that did not stop within
+    ``max_iterations``, or stopped farther than 1e-9 from every vertex (on a
+    plateau near chance, say), gets -1 in every entry: read -1 as
+    "unresolved", never as a limit. Floats only. Introduced in Chapter 4;
+    Chapter 6 compares the limits at two temperatures
+    (:func:`starlib.theory.limit_changes`).
+    """
+    arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
+    limit = star_limit(arr, M, max_iterations=max_iterations, tol=tol, temperature=temperature)
+    point = np.asarray(limit.point)
+    vertex = np.rint(point)
+    at_vertex = np.all(np.abs(point - vertex) <= VERTEX_TOLERANCE, axis=-1) & np.asarray(limit.converged)
+    out = vertex.astype(np.int8)
+    out[~at_vertex] = -1
+    return out
+
+
+def below_chance_starts(rng, n, M, T):
+    """``n`` random starts of T steps, shape (n, T), in which some step is below chance.
+
+    Each step is independently below chance with probability 1/2, its follow
+    probability then uniform in [0, 1/M), and otherwise uniform in (1/M, 1];
+    draws with every step above chance are redrawn (their limit is the optimum
+    at every temperature up to 1, Chapter 6). Both signs of the product of
+    margins occur. Introduced in Chapter 6.
+    """
+    rng = _checks.generator(rng)
+    n = _checks.integer(n, "n", 1, "the number of starts")
+    M = _checks.num_states(M)
+    T = _checks.integer(T, "T", 1, "the number of steps")
+    out = np.empty((n, T))
+    filled = 0
+    while filled < n:
+        below = rng.random((n, T)) < 0.5
+        below = below[below.any(axis=1)][: n - filled]
+        u = rng.random(below.shape)
+        # below chance: [0, 1/M); above: (1/M, 1], as 1 - u lies in (0, 1]
+        out[filled:filled + len(below)] = np.where(below, u / M, 1 / M + (1 - u) * (1 - 1 / M))
+        filled += len(below)
+    return out
+
+
+LimitChanges = namedtuple("LimitChanges", "changed unresolved reference limit")
+LimitChanges.__doc__ = """Where the limit of exact STaR depends on the temperature; from :func:`starlib.theory.limit_changes`.
+
+``changed`` (bool per start) whether the vertex at ``temperature`` differs from the one at the
+reference temperature, ``unresolved`` (bool) where either run did not settle at a vertex (then
+``changed`` is False), and ``reference`` and ``limit`` the two vertices (see
+:func:`starlib.theory.vertex_limit`).
+"""
+
+
+def limit_changes(p0, M, temperature, reference=1.0, max_iterations=20_000):
+    """Compare the vertex exact STaR reaches from ``p0`` at two temperatures.
+
+    Returns a :class:`starlib.theory.LimitChanges`. The temperature enters at
+    every iteration (chains are sampled from the tempered refit policy), so the
+    limit itself, not only the start, can depend on it. Floats only.
+    Introduced in Chapter 6.
+    """
+    try:
+        _checks.temperature(reference, FLOAT)
+    except ValueError:
+        raise ValueError(f"reference must be a finite temperature > 0; got reference = {reference!r}") from None
+    ref = vertex_limit(p0, M, temperature=reference, max_iterations=max_iterations)
+    lim = vertex_limit(p0, M, temperature=temperature, max_iterations=max_iterations)
+    unresolved = (ref < 0).any(axis=-1) | (lim < 0).any(axis=-1)
+    changed = (ref != lim).any(axis=-1) & ~unresolved
+    return LimitChanges(changed, unresolved, ref, lim)
+
+
 # --- The chapter "Finite samples": the noise of a sampled STaR iteration -------------------------
 
 
