@@ -27,8 +27,8 @@ def format_table(rows, headers, formats=None, width=PAGE_WIDTH):
 
     Parameters
     ----------
-    rows : iterable of sequences
-        One sequence per row, as many entries as ``headers``. Strings are
+    rows : iterable
+        One sequence per row (a tuple or list), as many entries as ``headers``. Strings are
         printed as they are, ``None`` as ``-``, numbers with ``formats``.
     headers : sequence of str
         Column titles.
