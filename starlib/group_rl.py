@@ -1,0 +1,640 @@
+"""Group-based RL on verifiable rewards (RFT, Dr. GRPO, GRPO, Reinforce-Rej) in the exact model.
+
+Each method samples G chains per question, rewards a chain r = 1 for a correct
+final answer and 0 otherwise, turns the G rewards of a group into advantages
+adv_i, and moves the parameters by
+
+    learning_rate * (1/G) sum_i adv_i * score_i,     score_i = d log pi(chain_i) / d p_t.
+
+**Conventions.** The tied policy with identity ground truth (every relabelled
+tied policy is one; see :func:`starlib.chain.tied_kernels`). In the tied model
+all questions are alike, so one question stands for all: a batch of questions
+has the same expected step as one group. The score is taken in the
+p-coordinates of the chapter "STaR versus policy gradient": 1/p_t for a step
+that follows the ground truth and -1/(1 - p_t) for one that does not (at a
+temperature tau != 1, the score of the tempered sampling policy with respect to
+the untempered p_t, as in :func:`starlib.policy_gradient.reinforce_step`).
+The learning rate is 1 unless given. The advantages of the methods:
+
+- ``"rft"``: adv = r. Supervised fine-tuning on the successes, read as a
+  gradient step (rejection-sampling fine-tuning, RAFT, ReST-EM, STaR's filter);
+- ``"dr_grpo"``: adv = r - mean(r), REINFORCE with the group-mean baseline (Dr. GRPO);
+- ``"grpo"``: adv = (r - mean(r)) / std(r), with the population standard
+  deviation (``std="sample"``: the sample one), and adv = 0 where std = 0;
+- ``"reinforce_rej"``: adv = r in a group whose rewards are not all equal, and
+  0 in a group whose rewards are (Reinforce-Rej drops those groups).
+
+**The result** (chapter "One gradient, different weights"). Every method's
+expected step is a scalar weight times one direction, the gradient of the
+accuracy: E[step_t] = learning_rate * w(A, G) * dA/dp_t, with
+dA/dp_t = D_{-t} at tau = 1 (:func:`starlib.theory.accuracy_gradient`). Only the
+weight depends on the method:
+
+- RFT: w = 1;  Dr. GRPO: w = 1 - 1/G;  Reinforce-Rej: w = 1 - A^(G-1);
+- GRPO: w = E[sqrt(K (G - K))] / (G A (1 - A)) with K ~ Binomial(G, A), which is
+  sum_j C(G-1, j) A^j (1-A)^(G-1-j) [sqrt((G-1-j)/(j+1)) + sqrt(j/(G-j))] and
+  equals sqrt(G - 1) at A = 0 and at A = 1 (times sqrt((G-1)/G) with the sample std).
+
+The STaR refit of Part II is the natural-gradient step p_t(1 - p_t) D_{-t} / A:
+weight 1/A on the direction p_t(1 - p_t) D_{-t}. The same lemma holds question
+by question for any policy, which gives the per-question weights of the
+uneven-difficulty model (:func:`tabular_group_step`).
+"""
+
+import math
+import numbers
+from fractions import Fraction
+
+import numpy as np
+
+from . import _checks
+from ._checks import EXACT, FLOAT, SYMBOLIC
+from .chain import _result, _tempered_floats, tempered
+from .policy_gradient import _score_sum
+from .sampling import sample_chains
+from .theory import _from_step_major, _step_major, accuracy, accuracy_gradient
+
+METHODS = ("rft", "dr_grpo", "grpo", "reinforce_rej")
+STDS = ("population", "sample")
+
+
+# --- input checks ---------------------------------------------------------------------------
+
+
+def _method(method, allowed=METHODS):
+    if not isinstance(method, str) or method not in allowed:
+        raise ValueError(f"method must be one of {', '.join(repr(m) for m in allowed)}; got method = {method!r}")
+    return method
+
+
+def _group_size(G, name="G"):
+    return _checks.integer(G, name, 1, "the number of chains sampled per question")
+
+
+def _std(std, G):
+    if not isinstance(std, str) or std not in STDS:
+        raise ValueError(f"std must be 'population' or 'sample'; got std = {std!r}")
+    if std == "sample" and G < 2:
+        raise ValueError(f"the sample standard deviation needs G >= 2 chains per group; got G = {G!r}")
+    return std
+
+
+def _accuracies(A, name="A"):
+    """Validated accuracies (any shape), their arithmetic and shape."""
+    kind = _checks.arithmetic_of(A)
+    arr, kind = _checks.probabilities(A, name, kind=kind, min_ndim=0)
+    return arr, kind
+
+
+def _sqrt(x, kind):
+    if kind == FLOAT:
+        return math.sqrt(x)
+    import sympy
+
+    return sympy.sqrt(sympy.Rational(x.numerator, x.denominator) if isinstance(x, Fraction) else x)
+
+
+def _sympy_rational(x):
+    import sympy
+
+    x = Fraction(x)
+    return sympy.Rational(x.numerator, x.denominator)
+
+
+def _exact_number(x):
+    """A Fraction, or a SymPy number where the value is irrational."""
+    import sympy
+
+    x = sympy.nsimplify(x) if not isinstance(x, sympy.Basic) else x
+    x = sympy.expand(x)
+    if x.is_Rational:
+        return Fraction(int(x.p), int(x.q))
+    return x
+
+
+# --- no-signal groups -----------------------------------------------------------------------
+
+
+def zero_signal_probability(A, G):
+    """F12: the probability A^G + (1 - A)^G that all G rewards of a group are equal.
+
+    Such a group gives every chain the advantage 0 under Dr. GRPO, GRPO and
+    Reinforce-Rej: it carries no signal. Elementwise in ``A`` (floats, Fractions
+    or SymPy). Introduced in the chapter "One gradient, different weights".
+    """
+    G = _group_size(G)
+    arr, kind = _accuracies(A)
+    return _result(arr**G + (1 - arr) ** G, kind)
+
+
+def informative_groups(A, G, questions):
+    """The expected number of groups with a signal in a batch: questions (1 - A^G - (1 - A)^G).
+
+    ``questions`` is the number of questions (groups) per batch. Elementwise in ``A``.
+    Introduced in the chapter "One gradient, different weights".
+    """
+    questions = _checks.integer(questions, "questions", 1, "the number of questions per batch")
+    G = _group_size(G)
+    arr, kind = _accuracies(A)
+    return _result(questions * (1 - arr**G - (1 - arr) ** G), kind)
+
+
+def group_size_for_signal(A, informative=0.5, max_group_size=10**7):
+    """The smallest G whose groups carry a signal with probability >= ``informative``.
+
+    Solves 1 - A^G - (1 - A)^G >= informative for one accuracy ``A`` in (0, 1) and
+    ``informative`` in (0, 1). For small A the answer is close to
+    ln(1 / (1 - informative)) / A, about 0.69 / A for one group in two. Raises
+    ValueError if no G up to ``max_group_size`` suffices. Introduced in the
+    chapter "One gradient, different weights".
+    """
+    a = float(_checks.probabilities(A, "A", kind=FLOAT, min_ndim=0)[0])
+    if not 0 < a < 1:
+        raise ValueError(f"A must lie strictly inside (0, 1) for a group to carry a signal; got A = {A!r}")
+    level = float(_checks.probabilities(informative, "informative", kind=FLOAT, min_ndim=0)[0])
+    if not 0 < level < 1:
+        raise ValueError(f"informative must lie strictly inside (0, 1); got informative = {informative!r}")
+    max_group_size = _checks.integer(max_group_size, "max_group_size", 2, "the largest group size tried")
+    low, high = 1, 2
+    signal = lambda g: 1 - a**g - (1 - a) ** g  # noqa: E731  increasing in g
+    while signal(high) < level:
+        low, high = high, 2 * high
+        if low > max_group_size:
+            raise ValueError(f"no group size up to max_group_size = {max_group_size} reaches informative = {level}")
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if signal(mid) < level else (low, mid)
+    return low if signal(low) >= level else high
+
+
+# --- the weights ----------------------------------------------------------------------------
+
+
+def _elementwise(fn, arr, kind):
+    if kind == FLOAT:
+        return _result(fn(arr), kind)
+    out = np.empty(arr.shape, dtype=object)
+    for i, x in np.ndenumerate(arr):
+        out[i] = fn(x)
+    return _result(out, kind)
+
+
+def rft_weight(A, G):
+    """The weight of RFT as a gradient (adv = r): w = 1, whatever A and G.
+
+    Returns ones of ``A``'s shape. Introduced in the chapter "One gradient, different weights".
+    """
+    _group_size(G)
+    arr, kind = _accuracies(A)
+    return _elementwise(lambda a: a * 0 + 1, arr, kind)
+
+
+def dr_grpo_weight(A, G):
+    """The weight of Dr. GRPO (adv = r - group mean): w = 1 - 1/G, whatever A.
+
+    The group mean contains the chain's own reward, which removes 1/G of the
+    signal. Introduced in the chapter "One gradient, different weights".
+    """
+    G = _group_size(G)
+    arr, kind = _accuracies(A)
+    share = 1 - 1 / G if kind == FLOAT else 1 - Fraction(1, G)
+    return _elementwise(lambda a: a * 0 + share, arr, kind)
+
+
+def reinforce_rej_weight(A, G):
+    """The weight of Reinforce-Rej (adv = r, groups with all rewards equal dropped): w = 1 - A^(G-1).
+
+    Dropping the all-wrong groups changes nothing with 0/1 rewards (their
+    advantages are 0 already); dropping the all-right groups removes the share
+    A^(G-1) of RFT's signal, the chance that the G - 1 other chains of a
+    success's group succeed too. Introduced in the chapter "One gradient,
+    different weights".
+    """
+    G = _group_size(G)
+    arr, kind = _accuracies(A)
+    return _elementwise(lambda a: 1 - a ** (G - 1), arr, kind)
+
+
+def _grpo_coefficients(G, kind):
+    """c_j = sqrt((G-1-j)/(j+1)) + sqrt(j/(G-j)), j = 0..G-1: the advantage gap at j other successes."""
+    if kind == FLOAT:
+        j = np.arange(G, dtype=float)
+        return np.sqrt((G - 1 - j) / (j + 1)) + np.sqrt(j / (G - j))
+    return [_sqrt(Fraction(G - 1 - j, j + 1), kind) + _sqrt(Fraction(j, G - j), kind) for j in range(G)]
+
+
+def _binomial_pmf_floats(A, n):
+    """Pr(K = j), K ~ Binomial(n, A), j = 0..n, on a new last axis; exact 0 ** 0 = 1 at the ends."""
+    j = np.arange(n + 1, dtype=float)
+    log_comb = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in range(n + 1)])
+    a = A[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_a = np.where(j == 0, 0.0, j * np.log(a))
+        log_b = np.where(j == n, 0.0, (n - j) * np.log1p(-a))
+    return np.exp(log_comb + log_a + log_b)
+
+
+def grpo_weight(A, G, std="population"):
+    """The weight of GRPO: w = E[sqrt(K (G - K))] / (G A (1 - A)), K ~ Binomial(G, A).
+
+    Computed in the form that is finite at A = 0 and A = 1,
+
+        w = sum_{j=0}^{G-1} C(G-1, j) A^j (1-A)^(G-1-j) [sqrt((G-1-j)/(j+1)) + sqrt(j/(G-j))],
+
+    where j counts the successes among the G - 1 other chains of the group; it
+    equals sqrt(G - 1) at A = 0 and A = 1 and about 1/sqrt(A (1 - A)) for large G.
+    With ``std="sample"`` (the sample standard deviation, G >= 2) the advantages,
+    and w, are smaller by sqrt((G - 1)/G). Floats (any shape), Fractions (an exact
+    SymPy number, a Fraction where rational) or SymPy symbols for A.
+    Introduced in the chapter "One gradient, different weights".
+    """
+    G = _group_size(G)
+    std = _std(std, G)
+    arr, kind = _accuracies(A)
+    coefficients = _grpo_coefficients(G, kind)
+    if kind == FLOAT:
+        w = _binomial_pmf_floats(arr, G - 1) @ coefficients
+        if std == "sample":
+            w = w * math.sqrt((G - 1) / G)
+        return _result(w, kind)
+    import sympy
+
+    shrink = sympy.sqrt(sympy.Rational(G - 1, G)) if std == "sample" else 1
+
+    def one(a):
+        a = sympy.Rational(a.numerator, a.denominator) if isinstance(a, Fraction) else a
+        total = sum(math.comb(G - 1, j) * a**j * (1 - a) ** (G - 1 - j) * c for j, c in enumerate(coefficients))
+        total = sympy.expand(total * shrink)
+        return _exact_number(total) if kind == EXACT else total
+
+    return _elementwise(one, arr, kind)
+
+
+def star_refit_weight(A):
+    """The weight 1/A of the STaR refit on its direction p_t (1 - p_t) D_{-t} (a natural-gradient step).
+
+    The exact STaR map moves p_t by p_t (1 - p_t) D_{-t} / A
+    (:prf:ref:`thm-natural-gradient`). Needs A > 0. Introduced in the chapter
+    "One gradient, different weights".
+    """
+    arr, kind = _accuracies(A)
+    zero = np.array([a == 0 for a in arr.ravel()])
+    if zero.any():
+        raise ValueError(f"A must be > 0 for the STaR refit (it keeps no chain at A = 0); got A = {A!r}")
+    return _elementwise(lambda a: 1 / a, arr, kind)
+
+
+def group_weight(A, G, method, std="population"):
+    """w(A, G) of ``method`` ("rft", "dr_grpo", "grpo", "reinforce_rej"): E[step_t] = w dA/dp_t.
+
+    Dispatches to :func:`rft_weight`, :func:`dr_grpo_weight`, :func:`grpo_weight`
+    (which takes ``std``) and :func:`reinforce_rej_weight`. Introduced in the
+    chapter "One gradient, different weights".
+    """
+    method = _method(method)
+    if method == "grpo":
+        return grpo_weight(A, G, std)
+    _std(std, _group_size(G))
+    return {"rft": rft_weight, "dr_grpo": dr_grpo_weight, "reinforce_rej": reinforce_rej_weight}[method](A, G)
+
+
+# --- advantages -----------------------------------------------------------------------------
+
+
+def advantage(reward, successes, G, method, std="population"):
+    """The advantage of one chain with reward ``reward`` in a group of G with ``successes`` rewards 1.
+
+    Every method's advantage depends on the group only through its number of
+    successes K; this is the rule a(r, K) of each method (see
+    :mod:`starlib.group_rl`). Exact: a Fraction, or a SymPy number for GRPO's
+    square roots; a float where ``std`` and the inputs ask for nothing exact is
+    never returned. Introduced in the chapter "One gradient, different weights".
+    """
+    G = _group_size(G)
+    method = _method(method)
+    std = _std(std, G)
+    if reward not in (0, 1) or isinstance(reward, bool) or not isinstance(reward, numbers.Integral):
+        raise ValueError(f"reward must be 0 or 1; got reward = {reward!r}")
+    successes = _checks.integer(successes, "successes", 0, "the number of rewards 1 in the group")
+    if successes > G or successes < reward or successes > G - 1 + reward:
+        raise ValueError(
+            f"successes must count the group's rewards 1, between {reward} and {G - 1 + reward} "
+            f"for a chain with reward {reward} in a group of G = {G}; got successes = {successes}"
+        )
+    informative = 0 < successes < G
+    if method == "rft":
+        return Fraction(reward)
+    if method == "reinforce_rej":
+        return Fraction(reward if informative else 0)
+    centred = reward - Fraction(successes, G)
+    if method == "dr_grpo":
+        return centred
+    if not informative:
+        return Fraction(0)
+    import sympy
+
+    variance = Fraction(successes * (G - successes), G * G)
+    if std == "sample":
+        variance = variance * Fraction(G, G - 1)
+    return _exact_number(sympy.Rational(centred.numerator, centred.denominator) / _sqrt(variance, EXACT))
+
+
+def group_advantages(rewards, method, std="population"):
+    """The advantages of every chain, floats, for rewards of shape (..., G) (the last axis a group).
+
+    Rewards must be 0 or 1. Under ``"grpo"``, adv = (r - mean) / std within the
+    group (population std, or the sample one with ``std="sample"``) and 0 where
+    std = 0. Introduced in the chapter "One gradient, different weights".
+    """
+    method = _method(method)
+    try:
+        r = np.asarray(rewards)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"rewards must be an array of 0s and 1s; got {rewards!r}") from err
+    if r.ndim < 1 or r.shape[-1] == 0:
+        raise ValueError(f"rewards must have at least one chain on its last axis; got shape {r.shape}")
+    if r.dtype == object or not ((r == 0) | (r == 1)).all():
+        raise ValueError("rewards must hold only 0s and 1s")
+    r = r.astype(float)
+    G = r.shape[-1]
+    std = _std(std, G)
+    mean = r.mean(axis=-1, keepdims=True)
+    informative = (mean > 0) & (mean < 1)
+    if method == "rft":
+        return r
+    if method == "reinforce_rej":
+        return np.where(informative, r, 0.0)
+    centred = r - mean
+    if method == "dr_grpo":
+        return centred
+    spread = np.sqrt(mean * (1 - mean) * (G / (G - 1) if std == "sample" else 1.0))
+    return np.where(informative, centred / np.where(informative, spread, 1.0), 0.0)
+
+
+# --- the expected step of the tied model ----------------------------------------------------
+
+
+def expected_group_step(p, M, G, method, temperature=1.0, learning_rate=1.0, std="population"):
+    """The expected change of every p_t in one group update: learning_rate * w(A, G) * dA/dp_t.
+
+    ``method`` is "rft", "dr_grpo", "grpo" or "reinforce_rej" (see
+    :mod:`starlib.group_rl` for the advantages and the conventions). At
+    ``temperature`` tau the chains are drawn from the tempered policy p_tau
+    (:func:`starlib.chain.tempered`), A is its accuracy and dA/dp_t its gradient
+    with respect to the untempered p_t, D_{-t}(p_tau) p_tau (1 - p_tau) /
+    (tau p_t (1 - p_t)); tau != 1 needs every p_t strictly inside (0, 1). No clip:
+    this is the expectation of the unclipped step. ``p`` has the steps on its last
+    axis; leading axes are a batch, as in :func:`starlib.theory.star_step`.
+    Floats, Fractions (exact; GRPO's weight then is a SymPy number where it is
+    irrational) or SymPy symbols. Introduced in the chapter "One gradient,
+    different weights".
+    """
+    M = _checks.num_states(M)
+    G = _group_size(G)
+    method = _method(method)
+    std = _std(std, G)
+    learning_rate = _checks.learning_rate(learning_rate)
+    kind = _checks.arithmetic_of(p, M, learning_rate)
+    arr, kind = _checks.probabilities(p, "p", kind=kind)
+    tau = _checks.temperature(temperature, kind)
+    untempered = tau == 1
+    if not untempered:
+        inside = [(0 < x) and (x < 1) for x in arr.ravel()] if kind != FLOAT else ((arr > 0) & (arr < 1)).ravel()
+        if not all(inside):
+            raise ValueError(f"p must lie strictly inside (0, 1) at a temperature other than 1; got p = {p!r}")
+    if kind == FLOAT:
+        x = _step_major(arr)
+        sampled = x if untempered else _tempered_floats(x, None, M, float(tau))[0]
+        sampled = _from_step_major(sampled, arr.shape)
+        A = np.asarray(accuracy(sampled, M))
+        w = np.asarray(group_weight(A, G, method, std))[..., None]
+        step = learning_rate * w * accuracy_gradient(sampled, M)
+        if not untempered:
+            step = step * sampled * (1 - sampled) / (float(tau) * arr * (1 - arr))
+        return step
+    sampled = arr if untempered else np.array(tempered(arr.tolist(), M, tau), dtype=object)
+    A = np.array(accuracy(sampled.tolist(), M), dtype=object)
+    w = np.array(group_weight(A.tolist(), G, method, std), dtype=object)
+    gradient = np.array(accuracy_gradient(sampled.tolist(), M), dtype=object)
+    if isinstance(learning_rate, float):  # an exact call keeps a float learning rate exact
+        learning_rate = Fraction(learning_rate) if kind == EXACT else _sympy_rational(learning_rate)
+    step = learning_rate * w[..., None] * gradient
+    if not untempered:
+        step = step * sampled * (1 - sampled) / (tau * arr * (1 - arr))
+    if kind == EXACT:
+        step = np.vectorize(_exact_number, otypes=[object])(step)
+    return step.tolist()
+
+
+# --- sampled groups -------------------------------------------------------------------------
+
+
+def sample_groups(p, M, G, questions, rng, temperature=1.0):
+    """G chains for each of ``questions`` questions: rewards (questions, G) and follow flags (questions, G, T).
+
+    The chains come from :func:`starlib.sampling.sample_chains`. Question b is
+    s_0 = b mod M; each chain is relabelled by the cyclic shift s -> s + b - s_0
+    (mod M) of every state, which maps the tied policy with identity ground truth
+    onto itself, so chain i of group b is a draw of the policy from question b.
+    ``rewards[b, i]`` is 1 iff s_T = s_0; ``followed[b, i, t]`` is 1 iff step t + 1
+    kept the state (followed the ground truth). Introduced in the chapter "One
+    gradient, different weights".
+    """
+    M = _checks.num_states(M)
+    G = _group_size(G)
+    questions = _checks.integer(questions, "questions", 1, "the number of questions per batch")
+    chains = sample_chains(p, M, questions * G, rng, temperature)  # validates p, rng and temperature
+    chains = chains.reshape(questions, G, -1)
+    start = (np.arange(questions) % M)[:, None, None]
+    chains = (chains - chains[:, :, :1] + start) % M
+    rewards = (chains[:, :, -1] == chains[:, :, 0]).astype(np.int64)
+    followed = (chains[:, :, 1:] == chains[:, :, :-1]).astype(np.int64)
+    return rewards, followed
+
+
+def chain_scores(p, M, followed, temperature=1.0):
+    """d log pi(chain) / d p_t for every chain, from its follow flags (..., T): floats.
+
+    1/p_t where step t followed, -1/(1 - p_t) where it did not; at temperature tau,
+    (1 - p_tau)/(tau p (1 - p)) and -p_tau/(tau p (1 - p)) (the score code of
+    :mod:`starlib.policy_gradient`). Needs 0 < p_t < 1. Introduced in the chapter
+    "One gradient, different weights".
+    """
+    M = _checks.num_states(M)
+    arr = _checks.one_policy(p, "p")
+    if ((arr <= 0) | (arr >= 1)).any():
+        raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
+    tau = float(_checks.temperature(temperature, FLOAT))
+    f = np.asarray(followed)
+    if f.ndim < 1 or f.shape[-1] != arr.shape[0] or not ((f == 0) | (f == 1)).all():
+        raise ValueError(f"followed must hold 0s and 1s with {arr.shape[0]} steps on its last axis; got shape {f.shape}")
+    sampled = arr if tau == 1.0 else _tempered_floats(arr, None, M, tau)[0]
+    # The score of one chain is the score sum of a batch of one kept chain without baseline.
+    return _score_sum(arr, sampled, tau, 1, 1, f.astype(float), 0.0, baseline=False)
+
+
+def sampled_group_step(p, M, G, questions, rng, method, temperature=1.0, learning_rate=1.0, std="population"):
+    """One sampled group update on a batch: learning_rate * (1/(questions G)) sum_{b, i} adv_bi score_bi.
+
+    Draws G chains for each of ``questions`` questions (:func:`sample_groups`),
+    computes the advantages within each group (:func:`group_advantages`) and the
+    scores (:func:`chain_scores`), and returns the change of p, shape (T,), the
+    mean over the batch of each group's step (1/G) sum_i adv_i score_i. Its
+    expectation is :func:`expected_group_step`. Needs 0 < p_t < 1. Introduced in
+    the chapter "One gradient, different weights".
+    """
+    arr = _checks.one_policy(p, "p")
+    if ((arr <= 0) | (arr >= 1)).any():
+        raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
+    method = _method(method)
+    G = _group_size(G)
+    std = _std(std, G)
+    learning_rate = float(_checks.learning_rate(learning_rate))
+    rewards, followed = sample_groups(arr, M, G, questions, rng, temperature)
+    adv = group_advantages(rewards, method, std)
+    scores = chain_scores(arr, M, followed, temperature)
+    return learning_rate * np.einsum("bi,bit->t", adv, scores) / (questions * G)
+
+
+def surrogate_loss(p, p_old, followed, advantages):
+    """The group-RL surrogate loss -(1/n) sum_i adv_i pi_p(chain_i) / pi_old(chain_i), on n chains.
+
+    ``followed`` (n, T) are the chains' follow flags and ``advantages`` (n,) their
+    advantages, both computed at ``p_old``. At p = p_old every ratio is 1, so the
+    loss is minus the mean advantage, 0 for Dr. GRPO and GRPO whatever the
+    rewards, while its gradient in p is minus the sampled step. (The 1/(M - 1) of
+    a wrong step cancels in the ratio.) Floats; 0 < p, p_old < 1. Introduced in the
+    chapter "One gradient, different weights".
+    """
+    arr = _checks.one_policy(p, "p")
+    old = _checks.one_policy(p_old, "p_old")
+    for name, x in (("p", arr), ("p_old", old)):
+        if ((x <= 0) | (x >= 1)).any():
+            raise ValueError(f"{name} must lie strictly inside (0, 1); got {name} = {x!r}")
+    if arr.shape != old.shape:
+        raise ValueError(f"p and p_old must have the same number of steps; got {arr.shape} and {old.shape}")
+    f = np.asarray(followed)
+    if f.ndim != 2 or f.shape[1] != arr.shape[0] or not ((f == 0) | (f == 1)).all():
+        raise ValueError(f"followed must have shape (n, {arr.shape[0]}) of 0s and 1s; got shape {f.shape}")
+    adv = np.asarray(advantages, dtype=float)
+    if adv.shape != (f.shape[0],) or not np.isfinite(adv).all():
+        raise ValueError(f"advantages must be {f.shape[0]} finite numbers, one per chain; got shape {adv.shape}")
+    log_ratio = f @ (np.log(arr) - np.log(old)) + (1 - f) @ (np.log1p(-arr) - np.log1p(-old))
+    return float(-np.mean(adv * np.exp(log_ratio)))
+
+
+# --- uneven difficulty: one follow probability per row --------------------------------------
+
+
+def _follow_rows(follow):
+    kind = _checks.arithmetic_of(follow)
+    if kind == SYMBOLIC:
+        raise ValueError("follow must be floats or Fractions; symbolic rows are not supported")
+    arr, kind = _checks.probabilities(follow, "follow", kind=kind, min_ndim=2)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise ValueError(f"follow must have shape (T, M) with M >= 2, one follow probability per row; got shape {arr.shape}")
+    return arr, kind
+
+
+def row_follow_policy(follow):
+    """Markov kernels (T, M, M) whose row s at step t follows the identity with follow[t, s].
+
+    The other M - 1 states of the row share 1 - follow[t, s] equally: the
+    uneven-difficulty family of the chapter "Where the idealised theory stops",
+    one follow probability per state and step, with identity ground truth.
+    Introduced in the chapter "One gradient, different weights".
+    """
+    arr, kind = _follow_rows(follow)
+    T, M = arr.shape
+    P = np.empty((T, M, M), dtype=arr.dtype)
+    rows = np.arange(M)
+    P[...] = ((1 - arr) / (M - 1))[:, :, None]
+    P[:, rows, rows] = arr
+    return P
+
+
+def question_accuracy_gradient(follow):
+    """Per-question accuracy c_q and its gradient dc_q/dfollow[t, s], for :func:`row_follow_policy`.
+
+    Returns ``(c, gradient)`` with c of shape (M,) and gradient of shape (M, T, M),
+    ``gradient[q, t, s]`` = Pr(s_t = s | s_0 = q) [h(s) - (sum_{s2} h(s2) - h(s)) / (M - 1)],
+    where h(s2) = Pr(s_T = q | s_{t+1} = s2) (forward and backward passes). c_q is
+    affine in each follow[t, s], so this is also c_q(follow[t, s] = 1) - c_q(follow[t, s] = 0).
+    Floats or Fractions. Introduced in the chapter "One gradient, different weights".
+    """
+    arr, kind = _follow_rows(follow)
+    P = row_follow_policy(arr)
+    T, M = arr.shape
+    forward = [np.eye(M, dtype=arr.dtype) if kind == FLOAT else np.array(np.eye(M, dtype=int) * Fraction(1), dtype=object)]
+    for t in range(T):
+        forward.append(forward[-1] @ P[t])  # forward[t][q, s] = Pr(s_t = s | s_0 = q)
+    backward = [None] * (T + 1)
+    backward[T] = forward[0].copy()  # backward[t][s, q] = Pr(s_T = q | s_t = s)
+    for t in range(T - 1, -1, -1):
+        backward[t] = P[t] @ backward[t + 1]
+    c = np.array([forward[T][q, q] for q in range(M)], dtype=arr.dtype)
+    gradient = np.empty((M, T, M), dtype=arr.dtype)
+    for t in range(T):
+        h = backward[t + 1].T  # h[q, s2] = Pr(s_T = q | s_{t+1} = s2)
+        gap = h - (h.sum(axis=1, keepdims=True) - h) / (M - 1)
+        gradient[:, t, :] = forward[t] * gap
+    return c, gradient
+
+
+def question_weights(c, G, method, std="population"):
+    """Per-question weights w(c_q, G): the same functions as :func:`group_weight`, one per question.
+
+    A group of G chains of question q moves any policy's parameters, in
+    expectation, by w(c_q, G) times the gradient of c_q, whatever the policy, so
+    a batch with question distribution q0 moves them by sum_q q0(q) w(c_q, G)
+    grad c_q. Also ``method="star"``: the weight 1/A (A = mean of c under q0 is
+    not known here, so it returns the weights up to that common factor, ones).
+    Introduced in the chapter "One gradient, different weights".
+    """
+    if method == "star":
+        arr, kind = _accuracies(c, "c")
+        return _elementwise(lambda a: a * 0 + 1, arr, kind)
+    return group_weight(c, G, method, std)
+
+
+def tabular_group_step(follow, q0, G, method, learning_rate=1.0, std="population"):
+    """The expected change of every follow[t, s] in one group update on a batch drawn from ``q0``.
+
+    learning_rate * sum_q q0(q) w(c_q, G) dc_q/dfollow[t, s], with the per-question
+    weights of :func:`question_weights` and the gradient of
+    :func:`question_accuracy_gradient`; shape (T, M). Floats or Fractions (rational
+    methods only for Fractions). Introduced in the chapter "One gradient,
+    different weights".
+    """
+    arr, kind = _follow_rows(follow)
+    M = arr.shape[1]
+    q0 = _checks.distribution(q0, M, kind)
+    G = _group_size(G)
+    method = _method(method)
+    learning_rate = _checks.learning_rate(learning_rate)
+    c, gradient = question_accuracy_gradient(arr)
+    if kind == EXACT and method == "grpo":
+        raise ValueError("method 'grpo' has irrational weights; pass follow and q0 as floats")
+    w = np.asarray(group_weight(c.tolist() if kind != FLOAT else c, G, method, std), dtype=arr.dtype)
+    if kind == EXACT and isinstance(learning_rate, float):
+        learning_rate = Fraction(learning_rate)  # exact follow rows keep an exact step
+    return learning_rate * np.tensordot(q0 * w, gradient, axes=1)
+
+
+def difficulty_iterates(follow0, q0, G, method, iterations, learning_rate):
+    """Exact iterates follow^0, ..., follow^iterations of :func:`tabular_group_step`, shape (iterations + 1, T, M).
+
+    Each iterate adds the expected step at ``learning_rate`` and clips into [0, 1]
+    (projected gradient ascent: in p-coordinates the gradient does not vanish at
+    the boundary, so a row that reaches 1 would overshoot it, as in
+    :func:`starlib.policy_gradient.reinforce_step`). Floats. Introduced in the
+    chapter "One gradient, different weights".
+    """
+    arr, _ = _follow_rows(follow0)
+    arr = arr.astype(float)
+    iterations = _checks.iterations(iterations)
+    out = np.empty((iterations + 1,) + arr.shape)
+    out[0] = arr
+    for k in range(1, iterations + 1):
+        out[k] = np.clip(out[k - 1] + tabular_group_step(out[k - 1], q0, G, method, learning_rate), 0.0, 1.0)
+    return out
