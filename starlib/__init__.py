@@ -24,9 +24,12 @@ The main names are re-exported here, so ``import starlib as sl`` gives
 """
 
 from .chain import (
+    ChainOutcome,
     EnumeratedStar,
     NoKeptChainsError,
     answers,
+    chain_outcomes,
+    random_tied_instance,
     enumerate_chains,
     margin,
     prob_from_margin,
@@ -66,6 +69,14 @@ from .comparisons import (
     run_summary,
 )
 from .theory import (
+    MarginRequirements,
+    detectable_accuracy,
+    equal_margin_star_map,
+    equal_steps_accuracy,
+    logit_natural_step,
+    margin_requirements,
+    star_gradient_cosine,
+    star_gradient_cosine_bound,
     LimitChanges,
     StarLimit,
     below_chance_starts,
@@ -136,6 +147,18 @@ __all__ = [
     "tabular_star_step",
     "tempered",
     "tied_kernels",
+    # Chapters 1 to 3: instances, enumerated chains, equal steps, the direction of a step
+    "ChainOutcome",
+    "MarginRequirements",
+    "chain_outcomes",
+    "detectable_accuracy",
+    "equal_margin_star_map",
+    "equal_steps_accuracy",
+    "logit_natural_step",
+    "margin_requirements",
+    "random_tied_instance",
+    "star_gradient_cosine",
+    "star_gradient_cosine_bound",
     # the chapter "Finite samples"
     "EscapeMeasurement",
     "StepEstimates",

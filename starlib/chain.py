@@ -12,7 +12,9 @@ it answers in Fractions); the elementwise ones accept SymPy symbols too.
 """
 
 import itertools
+import numbers
 from collections import namedtuple
+from fractions import Fraction
 
 import numpy as np
 
@@ -218,3 +220,77 @@ def star_by_enumeration(P, g, q0):
     rates = np.array([f / correct for f in followed], dtype=float if kind == FLOAT else object)
     return EnumeratedStar(_result(np.asarray(correct), kind), _result(rates, kind),
                           _result(np.asarray(1 - faithful / correct), kind))
+
+
+def random_tied_instance(rng, M_range=(2, 4), T_range=(1, 3), denominators=(12,), max_chains=None):
+    """A random instance of the pre-trained family in exact arithmetic: ``(M, p, g)``.
+
+    M and T are drawn uniformly from the inclusive ranges ``M_range`` and
+    ``T_range``; T is then lowered (never below 1) until the M^(T+1) chains number
+    at most ``max_chains``. A denominator d is drawn from ``denominators``, where
+    the string ``"M"`` stands for M itself (so that uniform steps, p_t = 1/M,
+    occur); each p_t is a :class:`~fractions.Fraction` k/d with k uniform in
+    0..d, so p_t = 0, p_t = 1 and below-chance steps occur. ``g`` holds one
+    uniformly random bijection per step, shape (T, M). The generator behind the
+    random exact checks of Chapters 1 to 3. Introduced in Chapter 1.
+    """
+    rng = _checks.generator(rng)
+    M_low, M_high = _integer_range(M_range, "M_range", 2)
+    T_low, T_high = _integer_range(T_range, "T_range", 1)
+    denominators = list(denominators) if isinstance(denominators, (list, tuple)) else None
+    if not denominators or not all(
+        d == "M" or (isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1)
+        for d in denominators
+    ):
+        raise ValueError(
+            f"denominators must be a non-empty list of integers >= 1 or the string 'M'; got {denominators!r}"
+        )
+    if max_chains is not None:
+        max_chains = _checks.integer(max_chains, "max_chains", M_high**2, "at least M^2 for the largest M")
+    M = int(rng.integers(M_low, M_high + 1))
+    T = int(rng.integers(T_low, T_high + 1))
+    while max_chains is not None and T > 1 and M ** (T + 1) > max_chains:
+        T -= 1
+    d = denominators[int(rng.integers(len(denominators)))]
+    d = M if d == "M" else int(d)
+    p = [Fraction(int(k), d) for k in rng.integers(0, d + 1, size=T)]
+    g = np.array([rng.permutation(M) for _ in range(T)])
+    return M, p, g
+
+
+def _integer_range(value, name, low):
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high) of integers; got {value!r}") from None
+    for x in (a, b):
+        if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < low:
+            raise ValueError(f"{name} must hold integers >= {low}; got {name} = {value!r}")
+    if a > b:
+        raise ValueError(f"{name} must have low <= high; got {name} = {value!r}")
+    return int(a), int(b)
+
+
+ChainOutcome = namedtuple("ChainOutcome", "states probability correct followed")
+ChainOutcome.__doc__ = """One enumerated chain: its states (s_0, ..., s_T), its probability,
+whether its answer s_T is the correct one, and for each step whether it followed
+the ground truth (a tuple of T booleans)."""
+
+
+def chain_outcomes(P, g, q0):
+    """Every chain with its probability, correctness and followed steps, by brute force.
+
+    Returns a list of one :class:`ChainOutcome` per chain, in the order of
+    :func:`enumerate_chains`. Exact input gives exact probabilities. For the
+    worked examples, whose tables list every chain. Introduced in Chapter 1.
+    """
+    kind = _checks.arithmetic_of(P, q0)
+    P = _checks.kernels(P, kind)
+    T, M = P.shape[:2]
+    g = _checks.ground_truth(g, T, M)
+    answer = answers(g)
+    outcomes = []
+    for states, probability in enumerate_chains(P, q0):
+        followed = tuple(bool(states[t + 1] == g[t, states[t]]) for t in range(T))
+        outcomes.append(ChainOutcome(states, probability, bool(states[-1] == answer[states[0]]), followed))
+    return outcomes

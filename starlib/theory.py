@@ -17,6 +17,7 @@ all its terms are non-negative, so it stays accurate in relative terms however
 small the probabilities are.
 """
 
+import numbers
 from collections import namedtuple
 from math import erfc, sqrt
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
-from .chain import _result, _tempered_floats, _tempered_objects, no_kept_chains
+from .chain import _result, _tempered_floats, _tempered_objects, margin, no_kept_chains, prob_from_margin
 
 
 # All internal routines work "step-major": shape (T, B), one row per step.
@@ -315,6 +316,149 @@ def margin_for_accuracy(A, M, T):
             )
     D = np.maximum((M * arr - 1.0) / (M - 1.0), 0.0)
     return _result(D ** (1.0 / T), FLOAT)
+
+
+# --- Chapters 2 and 3: equal steps, what a batch can detect, and the direction of a step ---------
+
+
+def equal_steps_accuracy(delta, M, T):
+    """F1 for T equal steps: the accuracy when every step has margin ``delta``.
+
+    Elementwise in ``delta`` (in [-1/(M - 1), 1]); floats, Fractions and SymPy
+    expressions. Introduced in Chapter 2.
+    """
+    T = _checks.integer(T, "T", 1, "the number of steps")
+    p = np.asarray(prob_from_margin(delta, M), dtype=object if _checks.arithmetic_of(delta) != FLOAT else float)
+    return accuracy(np.repeat(p[..., None], T, axis=-1), M)
+
+
+def detectable_accuracy(M, N, z=2.0):
+    """The accuracy that stands ``z`` standard errors above chance in a batch of N chains.
+
+    1/M + z sqrt((1/M)(1 - 1/M)/N): an accuracy estimated from N sampled chains
+    of a guessing policy has standard error sqrt((1/M)(1 - 1/M)/N), so an
+    accuracy below this value is not told apart from guessing at z standard
+    errors. Floats. Introduced in Chapter 2.
+    """
+    M = _checks.num_states(M)
+    N = _checks.sample_size(N, "N")
+    ok = isinstance(z, numbers.Real) and not isinstance(z, bool) and np.isfinite(float(z)) and z > 0
+    if not ok:
+        raise ValueError(f"z must be a finite number > 0 (standard errors); got z = {z!r}")
+    chance = 1.0 / M
+    return min(chance + float(z) * sqrt(chance * (1.0 - chance) / N), 1.0)
+
+
+MarginRequirements = namedtuple("MarginRequirements", "lengths targets needed detectable")
+MarginRequirements.__doc__ = """Per-step margins that equal steps need, by chain length.
+
+needed[i, k]: the margin for accuracy targets[i] with lengths[k] steps.
+detectable[k]: the margin at which the accuracy is :func:`detectable_accuracy`."""
+
+
+def margin_requirements(M, lengths, targets, N, z=2.0):
+    """The margin each of T equal steps needs, for several targets and chain lengths T.
+
+    Returns :class:`MarginRequirements`: :func:`margin_for_accuracy` for every
+    target accuracy and length, and for the accuracy a batch of ``N`` chains
+    detects at ``z`` standard errors. The data of Chapter 2's figure and table.
+    Introduced in Chapter 2.
+    """
+    M = _checks.num_states(M)
+    lengths = [_checks.integer(T, "lengths", 1, "numbers of steps") for T in np.ravel(lengths)]
+    if not lengths:
+        raise ValueError("lengths must hold at least one number of steps; got none")
+    targets = [float(_checks.target_accuracy(A)) for A in np.ravel(targets)]
+    floor = detectable_accuracy(M, N, z)
+    needed = np.array([[margin_for_accuracy(A, M, T) for T in lengths] for A in targets]).reshape(len(targets), -1)
+    detectable = np.array([margin_for_accuracy(floor, M, T) for T in lengths])
+    return MarginRequirements(np.array(lengths), np.array(targets), needed, detectable)
+
+
+def equal_margin_star_map(delta, M, T=3, temperature=1.0):
+    """F2 in margins: the common margin after one STaR iteration from T equal margins ``delta``.
+
+    For T = 3 and temperature 1 it is
+    delta' = ((M - 2) delta^3 + delta^2 + delta) / ((M - 1) delta^3 + 1).
+    Elementwise in ``delta``; floats, Fractions and SymPy expressions. Raises
+    :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0.
+    Introduced in Chapter 3.
+    """
+    T = _checks.integer(T, "T", 1, "the number of steps")
+    kind = _checks.arithmetic_of(delta)
+    p = np.asarray(prob_from_margin(delta, M), dtype=float if kind == FLOAT else object)
+    new = np.asarray(star_step(np.repeat(p[..., None], T, axis=-1), M, temperature),
+                     dtype=float if kind == FLOAT else object)
+    return margin(new[..., 0], M)
+
+
+def _step_and_gradient(p, M):
+    arr, M, _ = _prepare(p, M)
+    arr = arr.astype(float)
+    step = np.asarray(star_step(arr, M)) - arr
+    gradient = np.asarray(accuracy_gradient(arr, M), dtype=float)
+    return arr, step, gradient
+
+
+def star_gradient_cosine(p, M):
+    """The cosine between STaR's step p' - p and the gradient of the accuracy.
+
+    The last axis of ``p`` is the steps; leading axes are a batch. Floats.
+    Raises ValueError where either vector is zero (for instance when two steps
+    are uniform, or every p_t is 0 or 1), since the angle is then undefined.
+    Introduced in Chapter 3.
+    """
+    arr, step, gradient = _step_and_gradient(p, M)
+    norms = np.linalg.norm(step, axis=-1) * np.linalg.norm(gradient, axis=-1)
+    if np.any(norms == 0):
+        where = _checks._index(arr.shape[:-1], int(np.argmax(np.ravel(norms == 0))))
+        raise ValueError(f"p{where}: the STaR step or the accuracy gradient is zero, so the cosine is undefined")
+    return _result((step * gradient).sum(axis=-1) / norms, FLOAT)
+
+
+def star_gradient_cosine_bound(p):
+    """The smallest cosine the weights of STaR's step allow: 2 sqrt(k) / (1 + k).
+
+    STaR's step is the accuracy gradient with coordinate t scaled by
+    w_t = p_t (1 - p_t) / A, so by the Kantorovich inequality its cosine with the
+    gradient is at least 2 sqrt(k) / (1 + k), with k = min_t w_t / max_t w_t. The
+    last axis of ``p`` is the steps; floats. Raises ValueError where every p_t is
+    0 or 1. Introduced in Chapter 3.
+    """
+    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
+    w = arr * (1.0 - arr)
+    largest = w.max(axis=-1)
+    if np.any(largest == 0):
+        where = _checks._index(arr.shape[:-1], int(np.argmax(np.ravel(largest == 0))))
+        raise ValueError(f"p{where}: every step is at 0 or 1, so STaR does not move and the bound is undefined")
+    kappa = w.min(axis=-1) / largest
+    return _result(2.0 * np.sqrt(kappa) / (1.0 + kappa), FLOAT)
+
+
+def logit_natural_step(p, M, step_size=1.0):
+    """A natural-gradient ascent step on log A taken in the logits theta_t = log(p_t / (1 - p_t)).
+
+    In logits the Fisher information of the family is p_t (1 - p_t) and the
+    gradient of log A is p_t (1 - p_t) D_{-t} / A, so the step is
+    theta_t' = theta_t + step_size D_{-t} / A; the result is returned as follow
+    probabilities. To first order in ``step_size`` it is the same move as
+    p + step_size (star_step(p) - p). Every p_t must lie strictly inside (0, 1).
+    The last axis of ``p`` is the steps; floats. Introduced in Chapter 3.
+    """
+    arr, M, _ = _prepare(p, M)
+    arr = arr.astype(float)
+    if np.any((arr <= 0) | (arr >= 1)):
+        i = int(np.argmax(np.ravel((arr <= 0) | (arr >= 1))))
+        raise ValueError(f"p{_checks._index(arr.shape, i)} = {arr.ravel()[i]!r} is not strictly inside (0, 1), "
+                         "so its logit is not finite")
+    ok = isinstance(step_size, numbers.Real) and not isinstance(step_size, bool) and np.isfinite(float(step_size))
+    if not ok or step_size <= 0:
+        raise ValueError(f"step_size must be a finite number > 0; got step_size = {step_size!r}")
+    A = np.asarray(accuracy(arr, M))
+    _check_kept(A, FLOAT, arr.shape)
+    gradient = np.asarray(accuracy_gradient(arr, M), dtype=float)
+    theta = np.log(arr) - np.log1p(-arr) + float(step_size) * gradient / np.asarray(A)[..., None]
+    return np.exp(-np.logaddexp(0.0, -theta))
 
 
 # --- Chapter 4: how long STaR takes, and where it ends ------------------------------------------
