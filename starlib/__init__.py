@@ -11,6 +11,8 @@ One module per concept:
 - :mod:`starlib.policy_gradient`: REINFORCE on the tied policy ("STaR versus policy gradient").
 - :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
   accuracy ("STaR versus policy gradient").
+- :mod:`starlib.group_rl`: RFT, Dr. GRPO, GRPO and Reinforce-Rej, one gradient with different
+  weights ("One gradient, different weights").
 - :mod:`starlib.tables`: plain-text tables that fit the page (every chapter).
 - :mod:`starlib.devices`: the torch device, CUDA when present, else the CPU ("Finite samples").
 - :mod:`starlib.zip_task`: the authors' zip task, its states, tokens and pre-training data
@@ -109,6 +111,32 @@ from .tabular import (
     tempered_policy,
     tied_spread,
 )
+from .group_rl import (
+    chain_scores,
+    difficulty_iterates,
+    difficulty_runs,
+    dr_grpo_weight,
+    expected_group_step,
+    group_advantages,
+    group_size_for_signal,
+    group_step_by_enumeration,
+    group_weight,
+    grpo_weight,
+    informative_groups,
+    per_question_weights,
+    question_accuracy_gradient,
+    reinforce_rej_weight,
+    rft_weight,
+    row_follow_policy,
+    sample_groups,
+    sampled_group_step,
+    star_refit_weight,
+    surrogate_loss,
+    tabular_group_step,
+    tabular_group_step_by_enumeration,
+    weight_curves,
+    zero_signal_probability,
+)
 
 __all__ = [
     "EnumeratedStar",
@@ -190,5 +218,30 @@ __all__ = [
     "refit_on_counts",
     "tempered_policy",
     "tied_spread",
+    # the chapter "One gradient, different weights"
+    "chain_scores",
+    "difficulty_iterates",
+    "difficulty_runs",
+    "dr_grpo_weight",
+    "expected_group_step",
+    "group_advantages",
+    "group_size_for_signal",
+    "group_step_by_enumeration",
+    "group_weight",
+    "grpo_weight",
+    "informative_groups",
+    "per_question_weights",
+    "question_accuracy_gradient",
+    "reinforce_rej_weight",
+    "rft_weight",
+    "row_follow_policy",
+    "sample_groups",
+    "sampled_group_step",
+    "star_refit_weight",
+    "surrogate_loss",
+    "tabular_group_step",
+    "tabular_group_step_by_enumeration",
+    "weight_curves",
+    "zero_signal_probability",
 ]
 __version__ = "0.1.0"
