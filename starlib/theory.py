@@ -613,6 +613,44 @@ def below_chance_starts(rng, n, M, T):
     return out
 
 
+SignRuleVertex = namedtuple("SignRuleVertex", "vertex iterations point")
+SignRuleVertex.__doc__ = """A limit decided by the sign rule; returned by :func:`starlib.theory.sign_rule_vertex`.
+
+``vertex`` the limit (a tuple of 0 and 1), ``iterations`` the first n at which the rule applies,
+``point`` the iterate p^n.
+"""
+
+
+def sign_rule_vertex(p0, M, temperature=1, max_iterations=10):
+    """Iterate exact STaR until the sign rule decides its limit, or return None.
+
+    Once no step is at chance and the product of the margins is positive,
+    every step moves away from chance at every iteration, for every
+    temperature in (0, 1]; the limit is then the vertex with 1 where the
+    margin is positive and 0 where it is negative (Chapter 6,
+    ``prop-temperature-limit``). This function applies :func:`star_step` to one
+    policy ``p0`` (shape (T,)) until that holds, at most ``max_iterations``
+    times. With Fractions (and temperature 1/k) every iterate is exact, so the
+    answer is a proof, not a measurement. ``temperature`` must lie in (0, 1].
+    Introduced in Chapter 6.
+    """
+    arr = _checks.one_policy(p0, "p0", kind=_checks.arithmetic_of(p0, M))
+    M = _checks.num_states(M)
+    kind = _checks.arithmetic_of(p0, M)
+    _checks.temperature(temperature, kind)
+    if temperature > 1:
+        raise ValueError(f"temperature must be at most 1 for the sign rule; got temperature = {temperature!r}")
+    max_iterations = _checks.iterations(max_iterations, "max_iterations")
+    p = list(arr)
+    for n in range(max_iterations + 1):
+        signs = [(M * x - 1 > 0) - (M * x - 1 < 0) for x in p]
+        if 0 not in signs and np.prod(signs) > 0:
+            return SignRuleVertex(tuple(int(s > 0) for s in signs), n, p)
+        if n < max_iterations:
+            p = list(star_step(p, M, temperature=temperature))
+    return None
+
+
 LimitChanges = namedtuple("LimitChanges", "changed unresolved reference limit")
 LimitChanges.__doc__ = """Where the limit of exact STaR depends on the temperature; from :func:`starlib.theory.limit_changes`.
 

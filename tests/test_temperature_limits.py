@@ -98,3 +98,41 @@ def test_below_chance_starts_shape_and_signs():
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_sign_rule_vertex_agrees_with_the_oracle():
+    rng = np.random.default_rng(3)
+    decided = 0
+    for _ in range(40):
+        M = int(rng.integers(3, 5))
+        p = [Fraction(int(v), 20) for v in rng.integers(0, 21, size=3)]
+        if any(M * x == 1 for x in p):
+            continue
+        for k in (1, 2):
+            try:
+                expected = exact_vertex(p, M, k, max_iterations=2)
+            except ZeroDivisionError:
+                continue
+            found = sl.sign_rule_vertex(p, M, Fraction(1, k), max_iterations=2)
+            assert (found is None) == (expected is None)
+            if found is not None:
+                decided += 1
+                assert found.vertex == expected
+                assert sl.vertex_limit(np.array(p, dtype=float), M, temperature=1 / k).tolist() == list(expected)
+    assert decided > 20
+    result = sl.sign_rule_vertex(COUNTEREXAMPLE_M4, 4, Fraction(1, 2))
+    assert result.vertex == (0, 0, 1) and result.iterations == 2
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: sl.sign_rule_vertex([0.5, 0.5], 3, temperature=2), "temperature"),
+        (lambda: sl.sign_rule_vertex([Fraction(1, 2)] * 2, 3, temperature=0.4), "temperature"),
+        (lambda: sl.sign_rule_vertex([[0.5, 0.5]], 3), "p0"),
+        (lambda: sl.sign_rule_vertex([0.5, 0.5], 3, max_iterations=1.5), "max_iterations"),
+    ],
+)
+def test_sign_rule_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
