@@ -401,3 +401,298 @@ def tied_spread(P, g):
         off = P[t][mask]
         out[t] = max(on.max() - on.min(), off.max() - off.min())
     return out
+
+
+# --- random instances and experiments of the chapter "Where the idealised theory stops" -----
+
+
+def _size(value, name, low=1):
+    return _checks.integer(value, name, low, "a size")
+
+
+def random_tabular_policy(rng, M, T, history=False):
+    """A random exact tabular policy, Markov (T, M, M) or history-aware (T, M, M, M), in Fractions.
+
+    Each row's weights are integers 0..3 plus a 30% chance of one more, so many
+    rows have zeros (some moves, and so some questions, are impossible); a row of
+    zero weights puts all its mass on state 0. Meant as test data for the exact
+    checks, it draws from ``rng`` only. Introduced in the chapter "Where the
+    idealised theory stops".
+    """
+    rng = _checks.generator(rng)
+    M = _checks.num_states(M)
+    T = _size(T, "T")
+    shape = (T, M, M, M) if history else (T, M, M)
+    weights = rng.integers(0, 4, size=shape) + (rng.random(shape) < 0.3)
+    weights[weights.sum(axis=-1) == 0, 0] = 1
+    exact = np.vectorize(Fraction, otypes=[object])(weights)
+    return exact / weights.sum(axis=-1, keepdims=True)
+
+
+def random_question_distribution(rng, M):
+    """A random exact question distribution (M,): integer weights 1..4, normalised, in Fractions.
+
+    Every question has probability at least 1/(4M). Introduced in the chapter
+    "Where the idealised theory stops".
+    """
+    rng = _checks.generator(rng)
+    M = _checks.num_states(M)
+    w = rng.integers(1, 5, size=M)
+    return np.array([Fraction(int(x), int(w.sum())) for x in w], dtype=object)
+
+
+def random_ground_truth(rng, M, T, bijective=True):
+    """Random ground-truth maps (T, M): a random permutation per step, or any map if not ``bijective``.
+
+    Introduced in the chapter "Where the idealised theory stops".
+    """
+    rng = _checks.generator(rng)
+    M = _checks.num_states(M)
+    T = _size(T, "T")
+    if bijective:
+        return np.array([rng.permutation(M) for _ in range(T)])
+    return rng.integers(0, M, size=(T, M))
+
+
+def random_follow_probabilities(rng, M, T, denominator, above_chance=False):
+    """Random exact follow probabilities (T,) for a tied start, as a list of Fractions.
+
+    With ``above_chance`` False each p_t is k / denominator, k uniform in
+    1..denominator; with it True each margin is k / denominator, so p_t =
+    1/M + k (1 - 1/M) / denominator is above chance. Introduced in the chapter
+    "Where the idealised theory stops".
+    """
+    rng = _checks.generator(rng)
+    M = _checks.num_states(M)
+    T = _size(T, "T")
+    denominator = _size(denominator, "denominator")
+    ks = rng.integers(1, denominator + 1, size=T)
+    if above_chance:
+        return [Fraction(1, M) + Fraction(int(k), denominator) * (1 - Fraction(1, M)) for k in ks]
+    return [Fraction(int(k), denominator) for k in ks]
+
+
+def _permutations(sigma, count, M):
+    try:
+        arr = np.asarray(sigma)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"sigma must be {count} permutations of range({M}); got {sigma!r}") from err
+    if arr.shape != (count, M) or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"sigma must be an integer array of shape ({count}, {M}), one permutation per "
+                         f"layer; got shape {arr.shape}")
+    for t, row in enumerate(arr):
+        if sorted(row.tolist()) != list(range(M)):
+            raise ValueError(f"sigma[{t}] must be a permutation of range({M}); got {row.tolist()}")
+    return arr
+
+
+def relabel(policy, g, q0, sigma):
+    """The same policy, ground truth and questions with the states of layer t renamed by ``sigma[t]``.
+
+    ``sigma`` holds T + 1 permutations, one per layer s_0, ..., s_T. State s of
+    layer t becomes ``sigma[t][s]``: the kernel entry P[t, s, s2] moves to
+    ``[t, sigma[t][s], sigma[t + 1][s2]]`` (for a history-aware policy the
+    question index moves by ``sigma[0]`` too), g[t] becomes
+    sigma[t + 1] o g[t] o sigma[t]^-1 and q0 becomes q0 o sigma[0]^-1. Returns
+    (policy, g, q0). The equivariance step of :prf:ref:`thm-tabular-tied` says that
+    the exact STaR update commutes with this map. Introduced in the chapter
+    "Where the idealised theory stops".
+    """
+    policy, g, q0, _ = _prepare_policy(policy, g, q0, "policy", (3, 4))
+    T, M = policy.shape[0], policy.shape[-1]
+    sigma = _permutations(sigma, T + 1, M)
+    inverse = [np.argsort(s) for s in sigma]
+    out = np.empty_like(policy)
+    for t in range(T):
+        if policy.ndim == 3:
+            out[t][np.ix_(sigma[t], sigma[t + 1])] = policy[t]
+        else:
+            out[t][np.ix_(sigma[0], sigma[t], sigma[t + 1])] = policy[t]
+    g_new = np.array([sigma[t + 1][g[t][inverse[t]]] for t in range(T)])
+    return out, g_new, q0[inverse[0]]
+
+
+def per_question_tied_kernels(follow, g):
+    """A Markov policy with one follow probability per question, shape (T, M, M).
+
+    ``g`` (T, M) must be bijections, so that the ground-truth tracks s_0,
+    g_1(s_0), g_2(g_1(s_0)), ... of different questions never share a state. Every
+    row on the track of question s0 follows g with probability ``follow[s0]`` and
+    spreads the rest uniformly over the other M - 1 states: the tied row of
+    :func:`starlib.chain.tied_kernels` with that question's p. Floats or Fractions.
+    Introduced in the chapter "Where the idealised theory stops" (uneven difficulty).
+    """
+    kind = _checks.arithmetic_of(follow)
+    if kind == SYMBOLIC:
+        raise ValueError("follow must hold floats or Fractions; symbolic kernels are not supported")
+    follow, _ = _checks.probabilities(follow, "follow", kind=kind)
+    if follow.ndim != 1:
+        raise ValueError(f"follow must have shape (M,), one probability per question; got shape {follow.shape}")
+    if follow.size < 2:
+        raise ValueError(f"follow must give one probability to each of M >= 2 questions; got shape {follow.shape}")
+    M = int(follow.size)
+    try:
+        T = np.asarray(g).shape[0]
+    except (TypeError, ValueError, IndexError) as err:
+        raise ValueError(f"g must be an integer array of shape (T, {M}); got {g!r}") from err
+    g = _checks.ground_truth(g, T, M)
+    for t in range(T):
+        if sorted(g[t].tolist()) != list(range(M)):
+            raise ValueError(f"g[{t}] must be a bijection (a permutation of range({M})); got {g[t].tolist()}")
+    P = np.empty((T, M, M), dtype=follow.dtype)
+    track = np.arange(M)
+    for t in range(T):
+        rows = np.broadcast_to(((1 - follow) / (M - 1))[:, None], (M, M)).copy()
+        rows[np.arange(M), g[t][track]] = follow
+        P[t][track] = rows
+        track = g[t][track]
+    return P
+
+
+def exact_star_trajectory(policy, g, q0, iterations, rationalized=False):
+    """Measurements of the exact STaR iterates 0, ..., ``iterations`` of a tabular policy.
+
+    A list of :class:`PolicyMeasurement`, one per iterate. The update is
+    :func:`history_star_step` for a history-aware policy (T, M, M, M),
+    :func:`tabular_star_step` for a Markov one (T, M, M), or
+    :func:`rationalized_star_step` when ``rationalized``. Exact with Fractions.
+    Raises :class:`~starlib.chain.NoKeptChainsError` if an iterate has accuracy
+    0. Introduced in the chapter "Where the idealised theory stops".
+    """
+    policy, g, q0, _ = _prepare_policy(policy, g, q0, "policy", (3, 4))
+    iterations = _checks.iterations(iterations)
+    if rationalized:
+        step = rationalized_star_step
+    else:
+        step = history_star_step if policy.ndim == 4 else tabular_star_step
+    out = [measure_policy(policy, g, q0)]
+    for _ in range(iterations):
+        policy = step(policy, g, q0)
+        out.append(measure_policy(policy, g, q0))
+    return out
+
+
+def iterations_to_level(values, level):
+    """The first index along axis 0 at which ``values`` reaches ``level``, inf where it never does.
+
+    ``values`` has shape (iterations + 1, ...), such as accuracies of a batch of
+    runs; returns a float array of shape values.shape[1:] (a float for one run).
+    Introduced in the chapter "Where the idealised theory stops".
+    """
+    arr, _ = _checks.probabilities(values, "values", kind=FLOAT, min_ndim=1)
+    level, _ = _checks.probabilities(level, "level", kind=FLOAT, min_ndim=0)
+    if level.ndim != 0:
+        raise ValueError(f"level must be one number in [0, 1]; got shape {level.shape}")
+    hit = arr >= float(level)
+    out = np.where(hit.any(axis=0), np.argmax(hit, axis=0), np.inf).astype(float)
+    return float(out) if out.ndim == 0 else out
+
+
+def runs_to_level(p0, M, n, iterations, runs, level, rng, rationalized=False):
+    """Iterations each of ``runs`` finite-sample STaR runs needs to reach accuracy ``level``, shape (runs,).
+
+    Every run starts at the tied policy ``p0`` (T,) and follows
+    :func:`starlib.sampling.star_iterates_mc`, or
+    :func:`starlib.sampling.rationalized_star_iterates_mc` when ``rationalized``,
+    with n questions per iteration for ``iterations`` iterations; entry r is the
+    first iteration whose accuracy :func:`starlib.theory.accuracy` is at least
+    ``level``, inf if none is. Introduced in the chapter "Where the idealised theory stops".
+    """
+    from .sampling import rationalized_star_iterates_mc, star_iterates_mc
+    from .theory import accuracy
+
+    arr = _checks.one_policy(p0, "p0")
+    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
+    level = _checks.target_accuracy(level)
+    sampler = rationalized_star_iterates_mc if rationalized else star_iterates_mc
+    trajectory = sampler(np.broadcast_to(arr, (runs, arr.size)), M, n, iterations, rng)
+    return iterations_to_level(accuracy(trajectory, M), level)
+
+
+@dataclass(frozen=True)
+class UntiedStartRuns:
+    """Exact STaR from untied starts; returned by :func:`untied_start_runs`.
+
+    One entry per start r: ``num_states`` (starts,) its M; ``spread`` and
+    ``accuracy`` (starts, iterations + 1) the largest :func:`tied_spread` over steps
+    and the accuracy at every iterate; ``min_faithfulness`` (starts,) the smallest
+    step faithfulness of the last iterate; ``below_chance`` (starts,) the share of
+    the start's rows whose follow probability is below 1/M; ``deterministic``
+    (starts,) whether every row of the last iterate puts more than 1 - 1e-6 on one
+    state; ``ground_truth_steps`` (starts,) how many steps of the last iterate have
+    their largest entries on g. ``starts``, ``finals`` and ``ground_truths`` hold
+    the kernels and maps.
+    """
+
+    num_states: np.ndarray
+    spread: np.ndarray
+    accuracy: np.ndarray
+    min_faithfulness: np.ndarray
+    below_chance: np.ndarray
+    deterministic: np.ndarray
+    ground_truth_steps: np.ndarray
+    starts: list
+    finals: list
+    ground_truths: list
+
+    @property
+    def solved(self):
+        """(starts,) whether the last iterate has accuracy 1 (within 1e-9)."""
+        return self.accuracy[:, -1] > 1 - 1e-9
+
+    @property
+    def faithful(self):
+        """(starts,) solved, and every step of the last iterate follows g with probability > 1 - 1e-6."""
+        return self.solved & (self.min_faithfulness > 1 - 1e-6)
+
+
+UNTIED_STARTS = ("perturbed pre-trained", "random rows")
+
+
+def untied_start_runs(start, rng, starts=60, iterations=40, T=3):
+    """Exact float STaR on untied Markov starts with random bijections and uniform questions.
+
+    Each start draws M uniform in 3..5, a random bijection per step and random
+    rows (uniform on the simplex). ``start`` is ``"random rows"`` (those rows
+    as they are) or ``"perturbed pre-trained"`` (80% of a tied policy with one
+    margin uniform in [0.1, 0.4] for every step, plus 20% of the random rows).
+    Runs :func:`tabular_star_step` ``iterations`` times from each and returns an
+    :class:`UntiedStartRuns`. Introduced in the chapter "Where the idealised theory stops".
+    """
+    from .chain import prob_from_margin, tied_kernels
+
+    if start not in UNTIED_STARTS:
+        raise ValueError(f"start must be one of {UNTIED_STARTS}; got start = {start!r}")
+    rng = _checks.generator(rng)
+    starts = _size(starts, "starts")
+    iterations = _checks.iterations(iterations)
+    T = _size(T, "T")
+    fields = {k: [] for k in ("num_states", "spread", "accuracy", "min_faithfulness", "below_chance",
+                              "deterministic", "ground_truth_steps", "starts", "finals", "ground_truths")}
+    for _ in range(starts):
+        M = int(rng.integers(3, 6))
+        g = np.array([rng.permutation(M) for _ in range(T)])
+        q0 = np.full(M, 1 / M)
+        P = rng.dirichlet(np.ones(M), size=(T, M))
+        if start == "perturbed pre-trained":
+            p = [prob_from_margin(rng.uniform(0.1, 0.4), M)] * T
+            P = 0.8 * tied_kernels(p, M, g) + 0.2 * P
+        first = P
+        rows = np.arange(M)
+        below = float(np.mean([P[t][rows, g[t]] < 1 / M for t in range(T)]))
+        spread, acc = [], []
+        for n in range(iterations + 1):
+            if n:
+                P = tabular_star_step(P, g, q0)
+            spread.append(float(tied_spread(P, g).max()))
+            acc.append(float(tabular_accuracy(P, g, q0)))
+        seen = measure_policy(P, g, q0)
+        on_g = sum(bool((P[t].argmax(axis=1) == g[t]).all()) for t in range(T))
+        for key, value in (("num_states", M), ("spread", spread), ("accuracy", acc),
+                           ("min_faithfulness", float(seen.step_faithfulness.min())), ("below_chance", below),
+                           ("deterministic", bool((P.max(axis=-1) > 1 - 1e-6).all())),
+                           ("ground_truth_steps", on_g), ("starts", first), ("finals", P), ("ground_truths", g)):
+            fields[key].append(value)
+    arrays = {k: np.array(v) for k, v in fields.items() if k not in ("starts", "finals", "ground_truths")}
+    return UntiedStartRuns(**arrays, starts=fields["starts"], finals=fields["finals"],
+                           ground_truths=fields["ground_truths"])
