@@ -581,7 +581,7 @@ def question_accuracy_gradient(follow):
     return c, gradient
 
 
-def question_weights(c, G, method, std="population"):
+def per_question_weights(c, G, method, std="population"):
     """Per-question weights w(c_q, G): the same functions as :func:`group_weight`, one per question.
 
     A group of G chains of question q moves any policy's parameters, in
@@ -601,7 +601,7 @@ def tabular_group_step(follow, q0, G, method, learning_rate=1.0, std="population
     """The expected change of every follow[t, s] in one group update on a batch drawn from ``q0``.
 
     learning_rate * sum_q q0(q) w(c_q, G) dc_q/dfollow[t, s], with the per-question
-    weights of :func:`question_weights` and the gradient of
+    weights of :func:`per_question_weights` and the gradient of
     :func:`question_accuracy_gradient`; shape (T, M). Floats or Fractions (rational
     methods only for Fractions). Introduced in the chapter "One gradient,
     different weights".
@@ -638,3 +638,159 @@ def difficulty_iterates(follow0, q0, G, method, iterations, learning_rate):
     for k in range(1, iterations + 1):
         out[k] = np.clip(out[k - 1] + tabular_group_step(out[k - 1], q0, G, method, learning_rate), 0.0, 1.0)
     return out
+
+
+# --- exact enumeration of every group, for the chapter's checks -------------------------------
+
+
+def _exact_chain_score(p, sampled, tau, flags):
+    """The score of chain_scores in exact arithmetic: (f_t - p_tau,t) / (tau p_t (1 - p_t))."""
+    return [(f - s) / (tau * x * (1 - x)) for f, s, x in zip(flags, sampled, p)]
+
+
+def group_step_by_enumeration(p, M, G, method, temperature=1, std="population"):
+    """E[(1/G) sum_i adv_i score_i] by brute force over every group of G chains, exact.
+
+    Enumerates every chain of the tied policy with identity ground truth
+    (:func:`starlib.chain.enumerate_chains`), groups the chains by reward and
+    follow flags (all an update sees), and sums the update over every ordered
+    G-tuple of such outcomes, weighted by its probability. Independent of the
+    weight formulas, so it checks :func:`expected_group_step`. Fractions (and
+    1/temperature an integer); every 0 < p_t < 1. Cost (2^(T+1))^G: keep T and G
+    small. Introduced in the chapter "One gradient, different weights".
+    """
+    import itertools
+
+    from .chain import enumerate_chains, tied_kernels
+
+    M = _checks.num_states(M)
+    G = _group_size(G)
+    method = _method(method)
+    std = _std(std, G)
+    arr = _checks.one_policy(p, "p", kind=EXACT)
+    if any(x <= 0 or x >= 1 for x in arr):
+        raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
+    tau = Fraction(_checks.temperature(temperature, EXACT))
+    sampled = np.array(tempered(arr.tolist(), M, tau), dtype=object)
+    outcomes = {}
+    for states, prob in enumerate_chains(tied_kernels(sampled.tolist(), M), [Fraction(1, M)] * M):
+        key = (int(states[-1] == states[0]), tuple(int(states[t + 1] == states[t]) for t in range(len(arr))))
+        outcomes[key] = outcomes.get(key, 0) + prob
+    scores = {key: _exact_chain_score(arr, sampled, tau, key[1]) for key in outcomes}
+    # sums[(r, K)][t]: the probability-weighted score mass of chains with reward r in groups with K successes
+    sums = {}
+    for group in itertools.product(list(outcomes), repeat=G):
+        prob = Fraction(1)
+        for key in group:
+            prob *= outcomes[key]
+        K = sum(key[0] for key in group)
+        for key in group:
+            row = sums.setdefault((key[0], K), [Fraction(0)] * len(arr))
+            for t, s in enumerate(scores[key]):
+                row[t] += prob * s / G
+    total = [0] * len(arr)
+    for (r, K), row in sums.items():
+        a = advantage(r, K, G, method, std)
+        for t in range(len(arr)):
+            total[t] += a * row[t]
+    return [_exact_number(x) for x in total]
+
+
+def tabular_group_step_by_enumeration(follow, q0, G, method):
+    """The tabular expected step by brute force over every group of G chains of every question.
+
+    For :func:`row_follow_policy` rows: the score of follow[t, s] is 1/f for a chain
+    that was at s before step t + 1 and stayed, -1/(1 - f) for one that moved, 0 for
+    a chain elsewhere. Exact, rational methods only ("rft", "dr_grpo",
+    "reinforce_rej"); every 0 < follow < 1. Cost M (M^T)^G: keep it tiny.
+    Checks :func:`tabular_group_step`. Introduced in the chapter "One gradient,
+    different weights".
+    """
+    import itertools
+
+    arr, kind = _follow_rows(follow)
+    if kind != EXACT:
+        raise ValueError("follow must be Fractions for the exact enumeration")
+    method = _method(method, ("rft", "dr_grpo", "reinforce_rej"))
+    if any(x <= 0 or x >= 1 for x in arr.ravel()):
+        raise ValueError(f"follow must lie strictly inside (0, 1), where the scores are finite; got {follow!r}")
+    T, M = arr.shape
+    q0 = _checks.distribution(q0, M, EXACT)
+    G = _group_size(G)
+    P = row_follow_policy(arr)
+    step = np.array(np.zeros((T, M), dtype=int) * Fraction(0), dtype=object)
+    for q in range(M):
+        chains = []
+        for rest in itertools.product(range(M), repeat=T):
+            states = (q,) + rest
+            prob = Fraction(1)
+            score = np.zeros((T, M), dtype=object)
+            for t in range(T):
+                s, s2 = states[t], states[t + 1]
+                prob *= P[t, s, s2]
+                score[t, s] = 1 / arr[t, s] if s2 == s else -1 / (1 - arr[t, s])
+            chains.append((int(states[-1] == q), prob, score))
+        for group in itertools.product(chains, repeat=G):
+            prob = Fraction(1)
+            for _, pr, _ in group:
+                prob *= pr
+            K = sum(c[0] for c in group)
+            for r, _, score in group:
+                a = advantage(r, K, G, method)
+                if a:
+                    step = step + q0[q] * prob * a * score / G
+    return step
+
+
+# --- what the chapter's figures draw --------------------------------------------------------
+
+
+def weight_curves(accuracies, G, std="population"):
+    """Each method's weight w(A, G) on a grid of accuracies, and STaR's 1/A: a dict of float arrays.
+
+    Keys "rft", "dr_grpo", "grpo", "reinforce_rej" and "star" (the STaR refit's
+    weight on its natural direction p_t (1 - p_t) D_{-t}; inf where A = 0).
+    Introduced in the chapter "One gradient, different weights".
+    """
+    arr = _accuracies(np.asarray(accuracies, dtype=float))[0]
+    out = {m: np.asarray(group_weight(arr, G, m, std), dtype=float) * np.ones_like(arr) for m in METHODS}
+    with np.errstate(divide="ignore"):
+        out["star"] = 1.0 / arr
+    return out
+
+
+def difficulty_runs(follow0, q0, G, iterations, star_iterations, learning_rates=None):
+    """Per-question accuracies along each method's exact iterates in the uneven-difficulty model.
+
+    For every group method, :func:`difficulty_iterates` from ``follow0`` (T, M) with
+    questions drawn from ``q0``; its learning rate is ``learning_rates[method]``,
+    by default 1 / w(A_0, G), the inverse of the method's weight at the starting
+    accuracy A_0 = sum_q q0(q) c_q (so that in the tied approximation every
+    method's first step has the size of the plain gradient's). Also "star": the
+    exact STaR map on full tabular rows (:func:`starlib.tabular.tabular_star_step`),
+    ``star_iterations`` iterations. Returns ``(accuracies, learning_rates)``:
+    accuracies[method] has shape (iterations + 1, M) (``star_iterations + 1`` for
+    "star"). Introduced in the chapter "One gradient, different weights".
+    """
+    from .tabular import measure_policy, tabular_star_step
+
+    arr, _ = _follow_rows(follow0)
+    arr = arr.astype(float)
+    T, M = arr.shape
+    q0 = _checks.distribution(np.asarray(q0, dtype=float), M, FLOAT)
+    c0 = question_accuracy_gradient(arr)[0]
+    A0 = float(q0 @ c0)
+    if learning_rates is None:
+        learning_rates = {m: 1.0 / float(group_weight(A0, G, m)) for m in METHODS}
+    accuracies = {}
+    for method, rate in learning_rates.items():
+        runs = difficulty_iterates(arr, q0, G, method, iterations, rate)
+        accuracies[method] = np.array([question_accuracy_gradient(f)[0] for f in runs])
+    g = np.tile(np.arange(M), (T, 1))
+    P = row_follow_policy(arr)
+    star = []
+    for _ in range(_checks.iterations(star_iterations, "star_iterations") + 1):
+        star.append(measure_policy(P, g, q0).question_accuracy)
+        P = tabular_star_step(P, g, q0)
+    accuracies["star"] = np.array(star)
+    return accuracies, learning_rates

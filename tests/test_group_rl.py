@@ -343,9 +343,49 @@ def test_difficulty_iterates_stay_in_range():
         (lambda: gr.tabular_group_step([[0.5, 0.5]], [0.5, 0.6], 2, "rft"), "q0"),
         (lambda: gr.tabular_group_step([[Fraction(1, 2)] * 2], [Fraction(1, 2)] * 2, 2, "grpo"), "grpo"),
         (lambda: gr.difficulty_iterates([[0.5, 0.5]], [0.5, 0.5], 2, "rft", -1, 1.0), "iterations"),
-        (lambda: gr.question_weights([0.5], 2, "sft"), "method"),
+        (lambda: gr.per_question_weights([0.5], 2, "sft"), "method"),
     ],
 )
 def test_bad_input_names_the_argument(call, word):
     with pytest.raises(ValueError, match=word):
         call()
+
+
+# --- the chapter's enumeration helpers against the oracle ----------------------------------------
+
+
+def test_group_step_by_enumeration_matches_the_oracle():
+    rng = np.random.default_rng(29)
+    for _ in range(6):
+        M, p = random_instance(rng, max_T=2)
+        G = int(rng.integers(1, 4))
+        power = int(rng.choice([1, 2]))
+        for method in gr.METHODS:
+            expected = ref.expected_group_step(p, M, G, method, power)
+            got = gr.group_step_by_enumeration(p, M, G, method, temperature=Fraction(1, power))
+            assert all(exactly_equal(got[t], as_sympy(expected[t])) for t in range(len(p)))
+
+
+def test_tabular_group_step_by_enumeration_matches_the_oracle():
+    follow = [[Fraction(1, 2), Fraction(3, 10), Fraction(7, 10)], [Fraction(2, 5), Fraction(1, 2), Fraction(4, 5)]]
+    q0 = [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]
+    for method in ("rft", "dr_grpo", "reinforce_rej"):
+        expected = ref.tabular_group_step(follow, q0, 2, method)
+        got = gr.tabular_group_step_by_enumeration(follow, q0, 2, method)
+        assert all(got[t, s] == expected[t][s] for t in range(2) for s in range(3))
+    with pytest.raises(ValueError, match="method"):
+        gr.tabular_group_step_by_enumeration(follow, q0, 2, "grpo")
+    with pytest.raises(ValueError, match="Fractions"):
+        gr.tabular_group_step_by_enumeration([[0.5, 0.5]], [0.5, 0.5], 2, "rft")
+
+
+def test_figure_data():
+    curves = gr.weight_curves(np.array([0.0, 0.25, 1.0]), 4)
+    assert set(curves) == set(gr.METHODS) | {"star"}
+    assert np.allclose(curves["grpo"][[0, 2]], np.sqrt(3)) and curves["star"][0] == np.inf
+    follow = np.tile(sl.prob_from_margin(np.array([0.5, 0.5, 0.05, 0.05]), 4), (2, 1))
+    acc, rates = gr.difficulty_runs(follow, np.full(4, 0.25), 4, 5, 3)
+    assert acc["grpo"].shape == (6, 4) and acc["star"].shape == (4, 4)
+    assert rates["dr_grpo"] == pytest.approx(4 / 3)
+    # Dr. GRPO at learning rate G/(G-1) is RFT at learning rate 1: the same iterates
+    assert np.allclose(acc["dr_grpo"], acc["rft"], rtol=0, atol=1e-12)
