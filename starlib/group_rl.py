@@ -105,8 +105,9 @@ def _exact_number(x):
     """A Fraction, or a SymPy number where the value is irrational."""
     import sympy
 
-    x = sympy.nsimplify(x) if not isinstance(x, sympy.Basic) else x
-    x = sympy.expand(x)
+    if isinstance(x, (Fraction, numbers.Integral)):
+        return Fraction(x)
+    x = sympy.expand(sympy.sympify(x))
     if x.is_Rational:
         return Fraction(int(x.p), int(x.q))
     return x

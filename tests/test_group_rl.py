@@ -42,9 +42,9 @@ def random_instance(rng, max_T=3):
 
 @pytest.mark.parametrize("method", ["rft", "dr_grpo", "reinforce_rej"])
 def test_rational_methods_match_every_group(method):
-    rng = np.random.default_rng(hash(method) % 2**32)
+    rng = np.random.default_rng(gr.METHODS.index(method) + 100)
     checked = 0
-    for _ in range(12):
+    for _ in range(40):
         M, p = random_instance(rng, max_T=2)
         G = int(rng.integers(1, 4))
         power = int(rng.choice([1, 2]))
@@ -55,7 +55,7 @@ def test_rational_methods_match_every_group(method):
             assert set(expected[t]) <= {1}
             assert got[t] == expected[t].get(1, Fraction(0)), (M, p, G, power, t)
         checked += 1
-    assert checked == 12
+    assert checked == 40
 
 
 @pytest.mark.parametrize("std", ["population", "sample"])
@@ -206,7 +206,7 @@ def test_group_size_for_signal_is_minimal():
 
 @pytest.mark.parametrize("method", gr.METHODS)
 def test_sampled_step_mean_matches_expectation(method):
-    rng = np.random.default_rng(abs(hash(method)) % 2**32)
+    rng = np.random.default_rng(gr.METHODS.index(method) + 200)
     for p, M, G, tau in [([0.4, 0.55, 0.7], 4, 6, 1.0), ([0.3, 0.8], 3, 3, 0.5), ([0.6], 5, 8, 1.0)]:
         runs = np.array([gr.sampled_group_step(p, M, G, 4000, rng, method, temperature=tau) for _ in range(30)])
         mean, se = runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
