@@ -5,8 +5,9 @@
     python -m starlib.experiment --config quick|paper --device auto|cpu|cuda --seed N --out results.json
 
 pre-trains a transformer on delta-mixture chains, runs the STaR loop on it
-(:func:`starlib.real_model.run_star`), prints a table per iteration and writes
-the results as JSON. ``quick`` is the size the book's chapter runs on a laptop
+(:func:`starlib.star_loop.run_star`), prints the iteration table and the
+deviation budget (:func:`starlib.star_loop.iteration_table`,
+:func:`starlib.star_loop.budget_table`) and writes every record as JSON. ``quick`` is the size the book's chapter runs on a laptop
 CPU; ``paper`` has the authors' sizes (4096 pre-training chains and 4096
 samples per problem, up to 10 iterations). Options override single settings,
 e.g. ``--delta 0.2 --temperature 1.0`` or ``--zero-step 2``. Introduced in the
@@ -18,8 +19,9 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 
+from . import _checks
 from .chain import NoKeptChainsError
 
 
@@ -37,6 +39,10 @@ class ExperimentConfig:
     context: str = "markov"
     pretrain_steps: int = 700
     finetune_steps: int = 300
+    # The fine-tune's options, left out of the printed form, which chapters show.
+    finetune_learning_rate: float = field(default=1e-3, repr=False)
+    finetune_batch_rows: int = field(default=4, repr=False)
+    finetune_fit_tolerance: float = field(default=None, repr=False)  # the stopping rule on the fit; None runs every step
 
     @property
     def deltas(self):
@@ -44,10 +50,14 @@ class ExperimentConfig:
         return tuple(0.0 if step == self.zero_step else self.delta for step in range(1, self.n_bits + 1))
 
     def model_config(self):
-        """The transformer's settings for this run (:class:`starlib.real_model.ModelConfig`)."""
-        from .real_model import ModelConfig
+        """The transformer's settings for this run (:class:`starlib.transformer.ModelConfig`)."""
+        from .transformer import ModelConfig
 
-        return ModelConfig(pretrain_steps=self.pretrain_steps, finetune_steps=self.finetune_steps)
+        return ModelConfig(
+            pretrain_steps=self.pretrain_steps, finetune_steps=self.finetune_steps,
+            finetune_learning_rate=self.finetune_learning_rate, finetune_batch_rows=self.finetune_batch_rows,
+            finetune_fit_tolerance=self.finetune_fit_tolerance,
+        )
 
 
 CONFIGS = {
@@ -74,20 +84,26 @@ def check_config(config):
         raise ValueError(f"temperature must be positive; got {config.temperature}")
     if config.context not in ("markov", "history"):
         raise ValueError(f"context must be 'markov' or 'history'; got {config.context!r}")
+    config.model_config()  # checks the learning rate, batch and stopping rule
     return task
 
 
 def run_experiment(config, seed=0, device="auto", progress=False):
     """Run one configuration; returns the JSON-ready dictionary the command line writes."""
-    from . import real_model
+    from .devices import resolve_device
+    from .star_loop import run_star
+    from .training import pretrain
 
+    if not isinstance(config, ExperimentConfig):
+        raise ValueError(f"config must be an ExperimentConfig (see CONFIGS); got config = {config!r:.80}")
     task = check_config(config)
-    device = real_model.resolve_device(device)
+    _checks.integer(seed, "seed", 0, "a random seed")
+    device = resolve_device(device)
     start = time.perf_counter()
-    pretrained = real_model.pretrain(
+    pretrained = pretrain(
         task, config.deltas, config.chains_per_problem, seed, config.context, config.model_config(), device, progress
     )
-    iterations = real_model.run_star(
+    iterations = run_star(
         pretrained, config.samples_per_problem, config.temperature, config.max_iterations, seed, progress
     )
     return {
@@ -100,7 +116,11 @@ def run_experiment(config, seed=0, device="auto", progress=False):
 
 
 def format_table(iterations):
-    """The per-iteration table the command line prints, from :class:`~starlib.real_model.StarIteration` records or their dicts."""
+    """The per-iteration table in its former layout, kept for older callers.
+
+    New code prints :func:`starlib.star_loop.iteration_table` (and
+    :func:`starlib.star_loop.budget_table`), which the command line uses.
+    """
     lines = ["iter  accuracy (theory)  at tau (theory)  step follow p_1..p_T      kept  kept-wrong  loss"]
     for r in iterations:
         r = asdict(r) if is_dataclass(r) else r
@@ -128,6 +148,11 @@ def _parser():
     parser.add_argument("--temperature", type=float, help="sampling temperature (the authors use 0.5)")
     parser.add_argument("--context", choices=("markov", "history"), help="what the model conditions on; with history (the question too) the theory columns are the exact history-aware map")
     parser.add_argument("--max-iterations", type=int)
+    parser.add_argument("--finetune-steps", type=int, help="optimiser steps per fine-tune (a cap with --fit-tolerance)")
+    parser.add_argument("--finetune-learning-rate", type=float)
+    parser.add_argument("--finetune-batch-rows", type=int, help="input rows per step index in a fine-tune minibatch")
+    parser.add_argument("--fit-tolerance", type=float, dest="finetune_fit_tolerance",
+                        help="stop a fine-tune once its fit_follow is within this of the kept follow rate at every step")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 
@@ -137,7 +162,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     overrides = {
         name: getattr(args, name)
-        for name in ("delta", "zero_step", "temperature", "context", "max_iterations")
+        for name in ("delta", "zero_step", "temperature", "context", "max_iterations", "finetune_steps",
+                     "finetune_learning_rate", "finetune_batch_rows", "finetune_fit_tolerance")
         if getattr(args, name) is not None
     }
     config = replace(CONFIGS[args.config], **overrides)
@@ -147,7 +173,12 @@ def main(argv=None):
         results = run_experiment(config, args.seed, args.device, progress=not args.no_progress)
     except (ValueError, NoKeptChainsError) as err:
         parser.exit(2, f"error: {err}\n")
-    print(format_table(results["iterations"]))
+    from .star_loop import budget_table, iteration_table
+
+    print(iteration_table(results["iterations"]))
+    if len(results["iterations"]) > 1:
+        print("deviation budget, one step from the previous iteration (accuracy):")
+        print(budget_table(results["iterations"]))
     print(f"{results['device']}, {results['seconds']:.1f} s")
     if args.out:
         try:

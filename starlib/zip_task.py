@@ -20,7 +20,7 @@ ground-truth next state has probability 1/M + delta and every other state
 (M p - 1) / (M - 1) of the theory (see :func:`generator_follow`).
 
 NumPy only; the transformer that learns the task is in
-:mod:`starlib.real_model`. Introduced in the chapter "STaR on a real transformer".
+:mod:`starlib.transformer`, its training in :mod:`starlib.training`. Introduced in the chapter "STaR on a real transformer".
 """
 
 from dataclasses import dataclass
@@ -192,3 +192,29 @@ def independent_digits_follow(p, n_bits):
     p = np.asarray(_checks.probabilities(p, "p", kind=FLOAT, min_ndim=0)[0], dtype=float)
     digit = p + (1.0 - p) * (M / 2 - 1) / (M - 1)
     return digit ** (2 * n_bits)
+
+
+def pretraining_counts(task, deltas, chains_per_problem, rng, context="markov"):
+    """Transition counts of ``chains_per_problem`` chains per problem from the delta-mixture policy.
+
+    ``deltas`` (one per step) use the authors' generator convention,
+    p_t = 1/M + delta_t (:func:`generator_follow`); ``rng`` is a
+    ``numpy.random.Generator``. The counts have the layout of
+    :func:`transition_counts` for ``context``. Introduced in the chapter "STaR
+    on a real transformer".
+    """
+    from .chain import tied_kernels
+    from .sampling import sample_chains_per_question
+
+    if not isinstance(task, ZipTask):
+        raise ValueError(f"task must be a ZipTask; got task = {task!r:.80}")
+    chains_per_problem = _checks.sample_size(chains_per_problem, "chains_per_problem")
+    _checks.generator(rng)
+    if context not in ("markov", "history"):
+        raise ValueError(f"context must be 'markov' or 'history'; got context = {context!r}")
+    follow = generator_follow(deltas, task.num_states)
+    if len(follow) != task.num_steps:
+        raise ValueError(f"deltas must have one entry per step ({task.num_steps}); got {len(follow)}")
+    kernels = tied_kernels(follow, task.num_states).astype(float)
+    chains = sample_chains_per_question(kernels, chains_per_problem, rng)
+    return transition_counts(chains, task.num_states, context)

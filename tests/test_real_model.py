@@ -13,7 +13,8 @@ from starlib import experiment, zip_task
 from starlib.sampling import sample_chains_per_question
 
 torch = pytest.importorskip("torch")
-from starlib import real_model  # noqa: E402
+torch.set_num_threads(1)  # the tests are small; threads only contend
+from starlib import real_model, star_loop, training, transformer  # noqa: E402
 
 TINY = experiment.ExperimentConfig(
     n_bits=2, delta=0.3, chains_per_problem=64, samples_per_problem=64,
@@ -142,11 +143,11 @@ def _unpacked_scores(model, packed, row, candidates):
 @pytest.mark.parametrize("context", ["markov", "history"])
 def test_packed_scores_equal_separate_sequences(context):
     task = zip_task.ZipTask(2)
-    model = real_model.new_model(task, context, seed=3, device="cpu")
+    model = transformer.new_model(task, context, seed=3, device="cpu")
     with torch.no_grad():
         for step, packed in enumerate(model.packed, start=1):
             rows = [0, 5, len(packed.contexts) - 1]
-            packed_scores = real_model.score_candidates(model.network, packed, torch.as_tensor(rows)).numpy()
+            packed_scores = transformer.score_candidates(model.network, packed, torch.as_tensor(rows)).numpy()
             for i, row in enumerate(rows):
                 expect = _unpacked_scores(model, packed, row, task.state_ids(step))
                 assert np.max(np.abs(packed_scores[i] - expect)) < 1e-4
@@ -155,17 +156,17 @@ def test_packed_scores_equal_separate_sequences(context):
 def test_history_model_starts_from_markov_weights():
     """Step 1 of a history-aware model is the Markov model; later steps see the question too."""
     task = zip_task.ZipTask(2)
-    markov = real_model.pretrain(task, [0.3, 0.3], 16, config=TINY.model_config(), device="cpu")
+    markov = training.pretrain(task, [0.3, 0.3], 16, config=TINY.model_config(), device="cpu")
     config = replace(TINY.model_config(), pretrain_steps=0)  # the loaded weights, untouched
-    history = real_model.pretrain(task, [0.3, 0.3], 16, context="history", config=config, device="cpu", start_from=markov)
+    history = training.pretrain(task, [0.3, 0.3], 16, context="history", config=config, device="cpu", start_from=markov)
     assert history.model.context == "history"
-    h_step1 = real_model.model_kernels(history.model)[0][np.arange(16), np.arange(16)]
-    assert np.allclose(h_step1, real_model.model_kernels(markov.model)[0], atol=1e-6)
+    h_step1 = transformer.model_kernels(history.model)[0][np.arange(16), np.arange(16)]
+    assert np.allclose(h_step1, transformer.model_kernels(markov.model)[0], atol=1e-6)
 
 
 def test_history_contexts_hold_question_and_state():
     task = zip_task.ZipTask(2)
-    model = real_model.new_model(task, "history", device="cpu")
+    model = transformer.new_model(task, "history", device="cpu")
     M, sep = task.num_states, zip_task.SEPARATOR
     step2 = model.packed[1].contexts.numpy()
     s0, s = 7, 11
@@ -176,9 +177,9 @@ def test_history_contexts_hold_question_and_state():
 def test_kernels_are_distributions_and_temper_correctly():
     task = zip_task.ZipTask(2)
     for context, shape in [("markov", (2, 16, 16)), ("history", (2, 16, 16, 16))]:
-        model = real_model.new_model(task, context, seed=1, device="cpu")
-        k1 = real_model.model_kernels(model)
-        k_half = real_model.model_kernels(model, 0.5)
+        model = transformer.new_model(task, context, seed=1, device="cpu")
+        k1 = transformer.model_kernels(model)
+        k_half = transformer.model_kernels(model, 0.5)
         assert k1.shape == shape and np.allclose(k1.sum(axis=-1), 1.0)
         sharpened = k1**2 / (k1**2).sum(axis=-1, keepdims=True)
         assert np.allclose(k_half, sharpened)
@@ -187,13 +188,14 @@ def test_kernels_are_distributions_and_temper_correctly():
 
 
 def test_fit_loss_is_the_mean_target_cross_entropy():
-    """One step at learning rate 0 reports the objective: the mean of -log Pr(target) per target token."""
+    """The objective: the mean of -log Pr(target) per target token; a fit of 0 steps reports it too."""
     task = zip_task.ZipTask(2)
-    model = real_model.new_model(task, "markov", seed=2, device="cpu")
+    model = transformer.new_model(task, "markov", seed=2, device="cpu")
     rng = np.random.default_rng(0)
     chains = sample_chains_per_question(sl.tied_kernels([0.5, 0.5], 16).astype(float), 3, rng)
     counts = zip_task.transition_counts(chains, 16)
-    loss = real_model.fit(model, counts, 1, learning_rate=0.0, batch_rows=10_000)
+    loss = training.target_loss(model, counts)
+    assert training.fit(model, counts, 0, learning_rate=1e-3, batch_rows=4).loss == loss
     with torch.no_grad():
         per_token = []
         for chain in chains:
@@ -206,15 +208,15 @@ def test_fit_loss_is_the_mean_target_cross_entropy():
 
 def test_fit_learns_a_deterministic_step():
     task = zip_task.ZipTask(1)
-    model = real_model.new_model(task, "markov", seed=0, device="cpu")
+    model = transformer.new_model(task, "markov", seed=0, device="cpu")
     counts = np.zeros((1, 4, 4), dtype=int)
     counts[0, np.arange(4), np.arange(4)] = 10
-    before = np.diag(real_model.model_kernels(model)[0]).mean()
-    real_model.fit(model, counts, 60, learning_rate=1e-2, batch_rows=4)
-    after = np.diag(real_model.model_kernels(model)[0]).mean()
+    before = np.diag(transformer.model_kernels(model)[0]).mean()
+    training.fit(model, counts, 60, learning_rate=1e-2, batch_rows=4)
+    after = np.diag(transformer.model_kernels(model)[0]).mean()
     assert before < 0.5 < 0.9 < after
     with pytest.raises(sl.NoKeptChainsError):
-        real_model.fit(model, np.zeros_like(counts), 1, learning_rate=1e-3, batch_rows=4)
+        training.fit(model, np.zeros_like(counts), 1, learning_rate=1e-3, batch_rows=4)
 
 
 # --- the STaR loop and the command line ------------------------------------------------------------
@@ -222,8 +224,8 @@ def test_fit_learns_a_deterministic_step():
 
 def _tiny_run(seed=0, temperature=0.5):
     task = zip_task.ZipTask(TINY.n_bits)
-    pre = real_model.pretrain(task, TINY.deltas, TINY.chains_per_problem, seed, config=TINY.model_config(), device="cpu")
-    return real_model.run_star(pre, TINY.samples_per_problem, temperature, TINY.max_iterations, seed)
+    pre = training.pretrain(task, TINY.deltas, TINY.chains_per_problem, seed, config=TINY.model_config(), device="cpu")
+    return star_loop.run_star(pre, TINY.samples_per_problem, temperature, TINY.max_iterations, seed)
 
 
 def test_run_star_records_and_theory_overlay():
@@ -248,11 +250,11 @@ def test_run_star_records_and_theory_overlay():
 def test_history_aware_run_overlays_the_exact_history_aware_map():
     task = zip_task.ZipTask(TINY.n_bits)
     g, q0 = task.ground_truth, np.full(task.num_states, 1 / task.num_states)
-    markov = real_model.pretrain(task, TINY.deltas, TINY.chains_per_problem, 0, config=TINY.model_config(), device="cpu")
-    history = real_model.pretrain(task, TINY.deltas, TINY.chains_per_problem, 0, context="history",
+    markov = training.pretrain(task, TINY.deltas, TINY.chains_per_problem, 0, config=TINY.model_config(), device="cpu")
+    history = training.pretrain(task, TINY.deltas, TINY.chains_per_problem, 0, context="history",
                                   config=replace(TINY.model_config(), pretrain_steps=5), device="cpu", start_from=markov)
-    run = real_model.run_star(history, TINY.samples_per_problem, 0.5, 2, seed=0)
-    policy = real_model.model_kernels(history.model)
+    run = star_loop.run_star(history, TINY.samples_per_problem, 0.5, 2, seed=0)
+    policy = transformer.model_kernels(history.model)
     assert policy.shape == (TINY.n_bits,) + (task.num_states,) * 3
     for r in run:
         seen = sl.measure_policy(policy, g, q0)
@@ -264,6 +266,12 @@ def test_history_aware_run_overlays_the_exact_history_aware_map():
         assert r.theory_kept_wrong_rate == pytest.approx(sampling.kept_wrong_rate)
         policy = sl.history_star_step(sl.tempered_policy(policy, 0.5), g, q0)
     assert len(run) == 3 and run[1].theory_accuracy > 0.99  # a perfect history-aware learner is done in one step
+
+
+def test_the_former_module_still_names_everything():
+    for name in ("pretrain", "run_star", "model_kernels", "fit", "new_model", "ModelConfig", "pretraining_counts"):
+        assert hasattr(real_model, name)
+    assert real_model.run_star is star_loop.run_star and real_model.pretraining_counts is zip_task.pretraining_counts
 
 
 def test_run_star_is_deterministic_for_a_seed():
