@@ -17,9 +17,13 @@ One module per concept:
 - :mod:`starlib.devices`: the torch device, CUDA when present, else the CPU ("Finite samples").
 - :mod:`starlib.zip_task`: the authors' zip task, its states, tokens and pre-training data
   ("STaR on a real transformer").
-- :mod:`starlib.real_model`: a small transformer and STaR run on it; the only module that imports
-  torch at import time, so it is not imported here ("STaR on a real transformer").
+- :mod:`starlib.transformer` (the network and its packed scoring), :mod:`starlib.training`
+  (training on counts, the fit measure) and :mod:`starlib.star_loop` (the STaR loop, its records,
+  the deviation budget and their tables): STaR on a small transformer. They import torch at import
+  time, so they are not imported here; :mod:`starlib.real_model` re-exports their names for older
+  imports ("STaR on a real transformer").
 - :mod:`starlib.experiment`: the experiment's command line, ``python -m starlib.experiment``.
+- :mod:`starlib.plan`: the exact map as a planning tool, ``python -m starlib.plan``.
 
 The main names are re-exported here, so ``import starlib as sl`` gives
 ``sl.accuracy``, ``sl.star_step`` and the rest.
