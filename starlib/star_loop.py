@@ -23,7 +23,7 @@ import numpy as np
 from . import _checks
 from .chain import NoKeptChainsError
 from .tables import format_table
-from .training import Pretrained, count_follow, fit, fit_follow
+from .training import Pretrained, fit, fit_follow
 from .transformer import candidate_scores, check_seed, kernels_from_scores
 from .zip_task import transition_counts
 
