@@ -8,7 +8,8 @@ One module per concept:
   measurements of any policy, and rationalization (Chapter 1 and "Where the idealised theory stops").
 - :mod:`starlib.sampling`: finite-sample STaR, sampled chains and counts ("Finite samples").
 - :mod:`starlib.finite_samples`: Monte Carlo measurements over many runs ("Finite samples").
-- :mod:`starlib.policy_gradient`: REINFORCE on the tied policy ("STaR versus policy gradient").
+- :mod:`starlib.policy_gradient`: REINFORCE on the tied policy, in p and on the logits ("STaR
+  versus policy gradient").
 - :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
   accuracy ("STaR versus policy gradient").
 - :mod:`starlib.group_rl`: RFT, Dr. GRPO, GRPO and Reinforce-Rej, one gradient with different
@@ -62,17 +63,32 @@ from .finite_samples import (
 )
 from .devices import resolve_device
 from .tables import format_table
-from .policy_gradient import reinforce_iterates, reinforce_step
+from .policy_gradient import (
+    expected_logit_reinforce_step,
+    logit_policy,
+    logit_reinforce_iterates,
+    logit_reinforce_step,
+    policy_logits,
+    reinforce_iterates,
+    reinforce_step,
+)
 from .comparisons import (
+    EnumeratedSteps,
+    MethodRuns,
     RunSummary,
     TargetRuns,
+    compare_methods,
+    comparison_table,
     expected_reinforce_step,
     expected_star_mc_step,
+    expected_steps_by_enumeration,
     iterations_to_target,
+    learning_rate_sweep,
     natural_reinforce_iterates,
     natural_reinforce_step,
     policy_gradient_estimate,
     run_summary,
+    sweep_table,
 )
 from .theory import (
     MarginRequirements,
@@ -216,6 +232,18 @@ __all__ = [
     "natural_reinforce_step",
     "policy_gradient_estimate",
     "run_summary",
+    "EnumeratedSteps",
+    "MethodRuns",
+    "compare_methods",
+    "comparison_table",
+    "expected_logit_reinforce_step",
+    "expected_steps_by_enumeration",
+    "learning_rate_sweep",
+    "logit_policy",
+    "logit_reinforce_iterates",
+    "logit_reinforce_step",
+    "policy_logits",
+    "sweep_table",
     # the chapter "Where the idealised theory stops"
     "PolicyMeasurement",
     "history_star_step",

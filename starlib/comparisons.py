@@ -13,12 +13,20 @@ accuracy. This module holds what the comparison needs beyond the two engines
   (:func:`policy_gradient_estimate`) and a natural-gradient REINFORCE, preconditioned
   by the inverse Fisher information p_t (1 - p_t) (:func:`natural_reinforce_step`,
   :func:`natural_reinforce_iterates`);
+- REINFORCE on the follow logits, :func:`starlib.policy_gradient.logit_reinforce_step`, as a
+  fourth method;
+- every step's exact expectation by brute force over every batch (:func:`expected_steps_by_enumeration`),
+  an independent check of the closed forms;
 - many seeded runs of any of the methods until a target accuracy
-  (:func:`iterations_to_target`).
+  (:func:`iterations_to_target`, :func:`compare_methods`, :func:`learning_rate_sweep`) and
+  their tables (:func:`comparison_table`, :func:`sweep_table`).
 
 Introduced in the chapter "STaR versus policy gradient".
 """
 
+import itertools
+import math
+import numbers
 from collections import namedtuple
 from fractions import Fraction
 
@@ -26,19 +34,21 @@ import numpy as np
 
 from . import _checks
 from ._checks import FLOAT
-from .chain import NoKeptChainsError
-from .policy_gradient import _score_sum, reinforce_step
-from .sampling import follow_counts, star_step_mc
-from .theory import accuracy, accuracy_gradient, star_step
+from .chain import enumerate_chains, tied_kernels
+from .policy_gradient import (
+    _centred_score_sum,
+    _logit_floats,
+    _logit_reinforce_floats,
+    _reinforce_floats,
+    _sample_size,
+    expected_logit_reinforce_step,
+    policy_logits,
+)
+from .sampling import _counts
+from .tables import format_table
+from .theory import _from_step_major, _step_major, accuracy, accuracy_gradient, star_step
 
-METHODS = ("star", "star_mc", "reinforce", "natural_reinforce")
-
-
-def _elementwise(kind, values):
-    if kind == FLOAT:
-        arr = np.asarray(values, dtype=float)
-        return float(arr) if arr.ndim == 0 else arr
-    return list(values)
+METHODS = ("star", "star_mc", "reinforce", "natural_reinforce", "logit_reinforce")
 
 
 def expected_reinforce_step(p, M, n, learning_rate, natural=False):
@@ -60,6 +70,8 @@ def expected_reinforce_step(p, M, n, learning_rate, natural=False):
     the chapter "STaR versus policy gradient".
     """
 
+    if natural:  # the same number as the plain gradient in the logits (dp/dtheta = p (1 - p))
+        return expected_logit_reinforce_step(p, M, n, learning_rate)
     M = _checks.num_states(M)
     n = _checks.sample_size(n, symbolic=True)
     learning_rate = _checks.learning_rate(learning_rate)
@@ -67,10 +79,9 @@ def expected_reinforce_step(p, M, n, learning_rate, natural=False):
     arr, kind = _checks.probabilities(p, "p", kind=kind)
     gradient = accuracy_gradient(arr if kind == FLOAT else arr.tolist(), M)
     if kind == FLOAT:
-        factor = learning_rate * (1 - 1 / n)
-        return factor * (arr * (1 - arr) if natural else 1) * gradient
+        return learning_rate * (1 - 1 / n) * gradient
     factor = learning_rate * (1 - (1 / n if _checks._is_sympy(n) else Fraction(1, n)))
-    return [factor * (x * (1 - x) if natural else 1) * d for x, d in zip(arr.tolist(), gradient)]
+    return [factor * d for d in gradient]
 
 
 def expected_star_mc_step(p, M, n):
@@ -101,27 +112,49 @@ def expected_star_mc_step(p, M, n):
     return [(1 - (1 - A) ** n) * (y - x) for x, y in zip(values, star_step(values, M))]
 
 
+def _count(value, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"counts.{what} must be a whole number of chains >= 0; got counts.{what} = {value!r}")
+    return int(value)
+
+
+def _follow_count_array(value, what, shape, most):
+    try:
+        arr = np.asarray(value)
+        numeric = arr.dtype != bool and (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating))
+    except (TypeError, ValueError):
+        numeric = False
+    if not numeric:
+        raise ValueError(f"counts.{what} must be an array of whole numbers; got counts.{what} = {value!r}")
+    if arr.shape != shape:
+        raise ValueError(f"counts.{what} must hold one count per step, shape {shape}; got shape {arr.shape}")
+    if not (np.isfinite(arr) & (arr == np.round(arr)) & (arr >= 0) & (arr <= most)).all():
+        raise ValueError(f"counts.{what} must hold whole numbers in [0, {most}]; got counts.{what} = {value!r}")
+    return arr.astype(float)
+
+
 def _counts_arrays(p, counts):
-    kept, failed = int(counts.kept), int(counts.failed)
-    fk = np.asarray(counts.followed_kept, dtype=float)
-    ff = np.asarray(counts.followed_failed, dtype=float)
-    if fk.shape != p.shape or ff.shape != p.shape:
-        raise ValueError(
-            f"counts must hold one followed count per step ({p.shape[0]}); got "
-            f"followed_kept of shape {fk.shape} and followed_failed of shape {ff.shape}"
-        )
-    if kept < 0 or failed < 0 or kept + failed == 0:
-        raise ValueError(f"counts must hold kept >= 0 and failed >= 0 chains, not both 0; got {counts!r}")
-    if (fk < 0).any() or (fk > kept).any() or (ff < 0).any() or (ff > failed).any():
-        raise ValueError(f"counts: a followed count lies outside [0, kept] or [0, failed]; got {counts!r}")
+    """Validated (kept, failed, followed_kept, followed_failed) of a FollowCounts for one policy."""
+    if not (isinstance(counts, tuple) and len(counts) == 4):
+        raise ValueError(f"counts must be a FollowCounts (kept, followed_kept, failed, followed_failed); got {counts!r}")
+    counts = _FollowCountsLike(*counts)
+    kept, failed = _count(counts.kept, "kept"), _count(counts.failed, "failed")
+    if kept + failed == 0:
+        raise ValueError(f"counts must hold at least one chain (kept + failed >= 1); got {counts!r}")
+    fk = _follow_count_array(counts.followed_kept, "followed_kept", p.shape, kept)
+    ff = _follow_count_array(counts.followed_failed, "followed_failed", p.shape, failed)
     return kept, failed, fk, ff
+
+
+_FollowCountsLike = namedtuple("_FollowCountsLike", "kept followed_kept failed followed_failed")
 
 
 def policy_gradient_estimate(p, counts, baseline=True):
     """The REINFORCE estimate (1/n) sum_i (r_i - b) s_it of dA/dp_t, from counts alone.
 
     ``counts`` is a :func:`starlib.sampling.follow_counts` result for n = kept + failed
-    chains sampled at ``p`` (one chain per row, shape (T,) of ``p``). The score of
+    chains sampled at ``p`` (one chain per row, shape (T,) of ``p``): whole numbers,
+    each follow count between 0 and its kept or failed total. The score of
     p_t is 1/p_t for a step that follows the ground truth and -1/(1 - p_t) for one
     that does not; the reward is 1 for a kept chain. With ``baseline=True`` the
     baseline b is the batch's mean reward kept/n, otherwise b = 0. Needs
@@ -131,17 +164,21 @@ def policy_gradient_estimate(p, counts, baseline=True):
     arr = _checks.one_policy(p, "p")
     if ((arr <= 0) | (arr >= 1)).any():
         raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
+    baseline = _flag(baseline, "baseline")
     kept, failed, fk, ff = _counts_arrays(arr, counts)
-    return _score_sum(arr, arr, 1.0, kept + failed, kept, fk, ff, baseline)
+    return _centred_score_sum(arr, kept + failed, kept, fk, ff, baseline) / (arr * (1.0 - arr))
 
 
-def _natural_update(arr, counts, learning_rate, baseline):
-    kept, failed, fk, ff = _counts_arrays(arr, counts)
-    n = kept + failed
-    b = kept / n if baseline else 0.0
-    # p (1 - p) times the scores: no division, so p_t in {0, 1} is allowed and stays put.
-    direction = ((1 - b) * (fk - kept * arr) - b * (ff - failed * arr)) / n
-    return np.clip(arr + learning_rate * direction, 0.0, 1.0)
+def _flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {name} = {value!r}")
+    return bool(value)
+
+
+def _natural_floats(x, M, n, rng, learning_rate, baseline=True):
+    """One natural-gradient step on step-major floats x (T, B): p (1 - p) times the scores, no division."""
+    kept, fk, ff = _counts(x, 1.0 - x, M, n, rng)
+    return np.clip(x + learning_rate * _centred_score_sum(x, n, kept, fk, ff, baseline), 0.0, 1.0)
 
 
 def natural_reinforce_step(p, M, n, rng, learning_rate, baseline=True):
@@ -155,7 +192,10 @@ def natural_reinforce_step(p, M, n, rng, learning_rate, baseline=True):
 
     computed from the counts of :func:`starlib.sampling.follow_counts` (drawn from
     ``rng``) without any division, and clipped into [0, 1]. Its expectation is
-    ``expected_reinforce_step(p, M, n, learning_rate, natural=True)``.
+    ``expected_reinforce_step(p, M, n, learning_rate, natural=True)``. With
+    b = kept/n the step is learning_rate b (1 - b) (phi_kept - phi_failed), phi the
+    shares of kept and of failed chains that follow at step t; it can leave
+    [0, 1] (then the clip binds) only when learning_rate is large enough.
 
     **STaR is a special case, sample by sample.** With ``baseline=False`` and
     learning rate n / kept (one over the batch's mean reward) the step is exactly
@@ -166,25 +206,94 @@ def natural_reinforce_step(p, M, n, rng, learning_rate, baseline=True):
 
     arr = _checks.one_policy(p, "p")
     M = _checks.num_states(M)
-    n = _checks.sample_size(n)
+    n = _sample_size(n)
+    rng = _checks.generator(rng)
     learning_rate = float(_checks.learning_rate(learning_rate))
-    counts = follow_counts(arr, M, n, _checks.generator(rng))
-    return _natural_update(arr, counts, learning_rate, baseline)
+    baseline = _flag(baseline, "baseline")
+    return _natural_floats(arr[:, None], M, n, rng, learning_rate, baseline)[:, 0]
 
 
 def natural_reinforce_iterates(p0, M, n, iterations, rng, learning_rate, baseline=True):
     """The trajectory of :func:`natural_reinforce_step`: an array (iterations + 1, T).
 
     Row 0 is ``p0``; every later row is one step from the row before, all drawing
-    from the same ``rng``. Introduced in the chapter "STaR versus policy gradient".
+    from the same ``rng``. Every argument is checked, also for ``iterations=0``.
+    Introduced in the chapter "STaR versus policy gradient".
     """
     arr = _checks.one_policy(p0, "p0")
+    M = _checks.num_states(M)
+    n = _sample_size(n)
     iterations = _checks.iterations(iterations)
+    rng = _checks.generator(rng)
+    learning_rate = float(_checks.learning_rate(learning_rate))
+    baseline = _flag(baseline, "baseline")
     out = np.empty((iterations + 1, arr.shape[0]))
     out[0] = arr
+    x = arr[:, None].copy()
     for k in range(iterations):
-        out[k + 1] = natural_reinforce_step(out[k], M, n, rng, learning_rate, baseline)
+        x = _natural_floats(x, M, n, rng, learning_rate, baseline)
+        out[k + 1] = x[:, 0]
     return out
+
+
+# --- every step's expectation by brute force -----------------------------------------------------
+
+EnumeratedSteps = namedtuple("EnumeratedSteps", "reinforce natural_reinforce logit_reinforce star_mc no_kept")
+EnumeratedSteps.__doc__ = """Exact expected steps over every batch; returned by :func:`starlib.comparisons.expected_steps_by_enumeration`.
+
+``reinforce``, ``natural_reinforce`` (changes of p_t), ``logit_reinforce`` (change of the logit
+theta_t) and ``star_mc`` (change of p_t, no move when no chain is kept): one list entry per step.
+``no_kept`` is the probability that no chain of the batch is kept.
+"""
+
+
+def expected_steps_by_enumeration(p, M, n, learning_rate):
+    """Every method's expected step, by listing every batch of n chains of the tied policy.
+
+    Each chain of :func:`starlib.chain.enumerate_chains` (identity ground truth, uniform
+    question) is reduced to what the updates see, (correct, followed at each step); every
+    ordered batch of n of them is weighted by the product of their probabilities, and each
+    method's step is computed from the batch's own chains: the scores 1/p_t and
+    -1/(1 - p_t) for REINFORCE in p, p_t (1 - p_t) times those for its natural variant,
+    f_t - p_t for REINFORCE on the logits, and the refit kept-and-followed / kept for
+    STaR. Independent of the closed forms, so it checks them. Cost (2^(T+1))^n:
+    small M, T and n only. Accepts Fractions (exact) and SymPy symbols; p must lie
+    strictly inside (0, 1). Introduced in the chapter "STaR versus policy gradient".
+    """
+    M = _checks.num_states(M)
+    n = _checks.integer(n, "n", 1, "the number of sampled chains")
+    learning_rate = _checks.learning_rate(learning_rate)
+    kind = _checks.arithmetic_of(p, learning_rate)
+    values = list(_checks.one_policy(p, "p", kind=kind))
+    if kind == FLOAT:
+        raise ValueError(f"p must be exact (Fractions) or symbolic, for an exact expectation; got p = {p!r}")
+    if any(not (_checks._is_sympy(x) and not x.is_number) and (x == 0 or x == 1) for x in values):
+        raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
+    T = len(values)
+    one = values[0] ** 0
+    law = {}
+    for states, w in enumerate_chains(tied_kernels(values, M), [one / M] * M):
+        key = (int(states[-1] == states[0]), tuple(int(states[t + 1] == states[t]) for t in range(T)))
+        law[key] = law.get(key, 0 * one) + w
+    plain, natural, logit, star = ([0 * one] * T for _ in range(4))
+    no_kept = 0 * one
+    for batch in itertools.product(law, repeat=n):
+        weight = math.prod((law[key] for key in batch), start=one)
+        kept = sum(correct for correct, _ in batch)
+        b = one * kept / n
+        no_kept += weight if kept == 0 else 0
+        for t, x in enumerate(values):
+            score = [1 / x if f[t] else -1 / (1 - x) for _, f in batch]
+            total = sum((correct - b) * s for (correct, _), s in zip(batch, score))
+            plain[t] += weight * learning_rate * total / n
+            natural[t] += weight * learning_rate * x * (1 - x) * total / n
+            logit[t] += weight * learning_rate * sum((correct - b) * (f[t] - x) for correct, f in batch) / n
+            if kept:
+                star[t] += weight * (one * sum(f[t] for correct, f in batch if correct) / kept - x)
+    return EnumeratedSteps(plain, natural, logit, star, no_kept)
+
+
+# --- runs to a target accuracy -------------------------------------------------------------------
 
 
 TargetRuns = namedtuple("TargetRuns", "iterations final")
@@ -192,21 +301,23 @@ TargetRuns.__doc__ = """Seeded runs until a target accuracy; returned by :func:`
 
 ``iterations`` (int64 array, one entry per run) is the first iteration at which the
 accuracy of the current policy reached the target, -1 where it did not within the
-budget; ``final`` (array (runs, T)) is the policy where each run stopped.
+budget; ``final`` (array (runs, T)) is the policy (follow probabilities) where each run stopped.
 """
 
 
-def _one_update(method, p, M, n, rng, learning_rate):
+def _batch_update(method, x, M, n, rng, learning_rate):
+    """One iteration of ``method`` for step-major floats x (T, B): p, or logits for logit_reinforce."""
     if method == "star":
-        return np.asarray(star_step(p, M), dtype=float)
+        return _step_major(np.asarray(star_step(_from_step_major(x, x.shape[::-1]), M), dtype=float))
     if method == "star_mc":
-        try:
-            return star_step_mc(p, M, n, rng)
-        except NoKeptChainsError:
-            return p  # no chain kept: a real run resamples, the policy stays (as star_iterates_mc)
+        kept, followed_kept, _ = _counts(x, 1.0 - x, M, n, rng)
+        # No kept chain: a real run resamples; the policy stays (as star_iterates_mc).
+        return np.where(kept > 0, followed_kept / np.maximum(kept, 1), x)
     if method == "reinforce":
-        return reinforce_step(p, M, n, rng, learning_rate)
-    return natural_reinforce_step(p, M, n, rng, learning_rate)
+        return _reinforce_floats(x, M, n, rng, learning_rate, 1.0)
+    if method == "natural_reinforce":
+        return _natural_floats(x, M, n, rng, learning_rate)
+    return _logit_reinforce_floats(x, M, n, rng, learning_rate, 1.0)
 
 
 def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, learning_rate=None):
@@ -216,13 +327,15 @@ def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, le
     which ignores n and the generator), ``"star_mc"`` (finite-sample STaR,
     :func:`starlib.sampling.star_step_mc`; an iteration that keeps no chain leaves
     the policy where it is, as :func:`starlib.sampling.star_iterates_mc` does),
-    ``"reinforce"`` (:func:`starlib.policy_gradient.reinforce_step`) or
-    ``"natural_reinforce"`` (:func:`natural_reinforce_step`); the last two need
-    ``learning_rate``. Each iteration samples n chains.
+    ``"reinforce"`` (:func:`starlib.policy_gradient.reinforce_step`),
+    ``"natural_reinforce"`` (:func:`natural_reinforce_step`) or ``"logit_reinforce"``
+    (:func:`starlib.policy_gradient.logit_reinforce_step`, started from the logits of
+    ``p0``, which must then lie inside (0, 1)); the last three need ``learning_rate``.
+    Each iteration samples n chains per run.
 
-    Run r draws from the r-th child of ``rng.spawn(runs)``, so the runs are
-    independent and the result is reproducible from the generator's state. A run
-    stops at the first iteration whose policy has (exact) accuracy
+    The runs are independent and advance together as one batch, drawing from
+    ``rng``, so the result is reproducible from the generator's state. A run stops
+    at the first iteration whose policy has (exact) accuracy
     :func:`starlib.theory.accuracy` at least ``target``, or after
     ``max_iterations`` iterations. Returns a :class:`TargetRuns`; samples used are
     n times the iterations. Introduced in the chapter "STaR versus policy gradient".
@@ -232,30 +345,147 @@ def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, le
         raise ValueError(f"method must be one of {METHODS}; got method = {method!r}")
     arr = _checks.one_policy(p0, "p0")
     M = _checks.num_states(M)
-    n = _checks.sample_size(n)
+    n = _sample_size(n)
     target = _checks.target_accuracy(target)
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     rng = _checks.generator(rng)
     runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
-    if method in ("reinforce", "natural_reinforce"):
+    if method in ("reinforce", "natural_reinforce", "logit_reinforce"):
         if learning_rate is None:
             raise ValueError(f"method {method!r} needs a learning_rate; got learning_rate = None")
         learning_rate = float(_checks.learning_rate(learning_rate))
     elif learning_rate is not None:
         raise ValueError(f"method {method!r} has no learning rate; got learning_rate = {learning_rate!r}")
-    iterations = np.full(runs, -1, dtype=np.int64)
-    final = np.empty((runs, arr.shape[0]))
-    for r, child in enumerate(rng.spawn(runs)):
-        p = arr.copy()
-        for k in range(max_iterations + 1):
-            if accuracy(p, M) >= target:
-                iterations[r] = k
-                break
-            if k == max_iterations:
-                break
-            p = _one_update(method, p, M, n, child, learning_rate)
-        final[r] = p
+    iterations, final = _runs_to_target(method, arr, M, n, target, max_iterations, rng,
+                                        np.full(runs, np.nan if learning_rate is None else learning_rate))
     return TargetRuns(iterations, final)
+
+
+def _runs_to_target(method, p0, M, n, target, max_iterations, rng, learning_rates):
+    """Validated core of :func:`iterations_to_target`: one run per entry of ``learning_rates``.
+
+    The runs advance as one batch (columns of step-major arrays), each with its own rate,
+    so that a sweep over rates costs one loop. Returns (iterations, final (runs, T)).
+    """
+    logits = method == "logit_reinforce"
+    if logits and ((p0 <= 0) | (p0 >= 1)).any():
+        raise ValueError(f"p0 must lie strictly inside (0, 1) for logit_reinforce (finite logits); got p0 = {p0!r}")
+    start = policy_logits(p0, M) if logits else p0
+    runs = len(learning_rates)
+    x = np.repeat(np.asarray(start, dtype=float)[:, None], runs, axis=1)
+    rates = np.asarray(learning_rates, dtype=float)
+    iterations = np.full(runs, -1, dtype=np.int64)
+    final = np.empty((p0.shape[0], runs))
+    active = np.arange(runs)
+    for k in range(max_iterations + 1):
+        p = _logit_floats(x, M, 1.0)[0] if logits else x
+        final[:, active] = p
+        reached = np.asarray(accuracy(p.T, M)) >= target
+        iterations[active[reached]] = k
+        x, active, rates = x[:, ~reached], active[~reached], rates[~reached]
+        if k == max_iterations or active.size == 0:
+            break
+        x = _batch_update(method, x, M, n, rng, rates)
+    return iterations, final.T.copy()
+
+
+MethodRuns = namedtuple("MethodRuns", "label method learning_rate runs summary collapsed")
+MethodRuns.__doc__ = """One method's runs to a target; returned by :func:`starlib.comparisons.compare_methods`.
+
+``runs`` is the :class:`TargetRuns`, ``summary`` its :class:`RunSummary`, and ``collapsed``
+the share of runs that failed with some follow probability p_t < 1/n where they
+stopped: a batch of n chains then holds on average less than one chain that follows
+at step t, so the batches carry (almost) no signal to move that step back.
+"""
+
+
+def compare_methods(p0, M, n, methods, target, max_iterations, rng, runs):
+    """Run several methods from ``p0`` with :func:`iterations_to_target` and summarise each.
+
+    ``methods`` is a sequence of ``(label, method, learning_rate)`` triples
+    (``learning_rate`` None for the STaR methods); method i draws from the i-th child
+    of ``rng.spawn(len(methods))``, and the exact map ``"star"`` is run once (it is
+    deterministic). Returns a list of :class:`MethodRuns` in the order given.
+    Introduced in the chapter "STaR versus policy gradient".
+    """
+    rng = _checks.generator(rng)
+    n = _sample_size(n)
+    methods = list(methods)
+    if not methods or any(not (isinstance(m, tuple) and len(m) == 3) for m in methods):
+        raise ValueError(f"methods must be a non-empty list of (label, method, learning_rate); got methods = {methods!r}")
+    out = []
+    for (label, method, lr), child in zip(methods, rng.spawn(len(methods))):
+        run = iterations_to_target(method, p0, M, n, target, max_iterations, child,
+                                   1 if method == "star" else runs, learning_rate=lr)
+        out.append(_method_runs(label, method, lr, run, n))
+    return out
+
+
+def _method_runs(label, method, learning_rate, run, n):
+    collapsed = float(np.mean((run.iterations < 0) & (run.final.min(axis=1) * n < 1)))
+    return MethodRuns(label, method, learning_rate, run, run_summary(run.iterations), collapsed)
+
+
+def comparison_table(results, n):
+    """The :func:`compare_methods` results as a table: median, 10% and 90% iterations, failures, samples."""
+    rows = [(r.label, r.summary.median, r.summary.low, r.summary.high, f"{r.summary.failed:.0%}",
+             r.summary.median * n) for r in results]
+    return format_table(rows, ["method", "median", "10%", "90%", "failed", "samples"],
+                        ["", "g", "g", "g", "", ".3g"])
+
+
+def learning_rate_sweep(p0, M, n, methods, rates, target, max_iterations, rng, runs):
+    """Runs of each of ``methods`` (REINFORCE variants) at every learning rate, and of STaR.
+
+    For each method, ``runs`` runs per rate advance together as one batch
+    (:func:`iterations_to_target`'s engine with a rate per run), drawing from the
+    method's child of ``rng.spawn(len(methods) + 1)``; the last child runs
+    finite-sample STaR, which has no rate. Returns a dict: ``(method, rate)`` ->
+    :class:`MethodRuns` for every method and rate, and ``("star_mc", None)``.
+    Introduced in the chapter "STaR versus policy gradient".
+    """
+    arr = _checks.one_policy(p0, "p0")
+    M = _checks.num_states(M)
+    n = _sample_size(n)
+    target = _checks.target_accuracy(target)
+    max_iterations = _checks.iterations(max_iterations, "max_iterations")
+    rng = _checks.generator(rng)
+    runs = _checks.integer(runs, "runs", 1, "a number of independent runs per rate")
+    methods = list(methods)
+    if not methods or any(m not in ("reinforce", "natural_reinforce", "logit_reinforce") for m in methods):
+        raise ValueError(f"methods must be REINFORCE variants of {METHODS[2:]}; got methods = {methods!r}")
+    rates = [float(_checks.learning_rate(lr)) for lr in np.atleast_1d(rates)]
+    children = rng.spawn(len(methods) + 1)
+    out = {}
+    for method, child in zip(methods, children):
+        iterations, final = _runs_to_target(method, arr, M, n, target, max_iterations, child, np.repeat(rates, runs))
+        for i, lr in enumerate(rates):
+            part = TargetRuns(iterations[i * runs:(i + 1) * runs], final[i * runs:(i + 1) * runs])
+            out[method, lr] = _method_runs(f"{method} {lr:g}", method, lr, part, n)
+    star = TargetRuns(*_runs_to_target("star_mc", arr, M, n, target, max_iterations, children[-1], np.full(runs, np.nan)))
+    out["star_mc", None] = _method_runs("STaR", "star_mc", None, star, n)
+    return out
+
+
+def sweep_table(sweep, methods, rates, short_names):
+    """The sweep as a table: one row per rate; per method the median iterations and the share failed.
+
+    ``short_names`` gives a column prefix per method (such as ``"p"`` for REINFORCE in p).
+    Every failed run that is also a collapse is marked; a failure that is not a collapse
+    shows a ``*``.
+    """
+    headers = ["eta"]
+    for name in short_names:
+        headers += [f"{name} med", f"{name} fail"]
+    rows = []
+    for lr in rates:
+        row = [float(lr)]
+        for m in methods:
+            r = sweep[m, float(lr)]
+            mark = "" if r.collapsed == r.summary.failed else "*"
+            row += [r.summary.median, f"{r.summary.failed:.0%}{mark}"]
+        rows.append(row)
+    return format_table(rows, headers, [".3g"] + ["g", ""] * len(methods))
 
 
 RunSummary = namedtuple("RunSummary", "median low high failed")

@@ -339,25 +339,28 @@ def test_iterations_to_target_already_there_and_never_reached():
     assert np.allclose(missed.final, np.asarray(sl.star_iterates(p0, M, 2))[2], rtol=1e-12, atol=0)
 
 
-def test_iterations_to_target_runs_use_the_spawned_children_of_the_generator():
+def test_iterations_to_target_steps_the_unfinished_runs_as_one_batch():
     M, p0, n, target, max_iterations, lr, runs = 3, [0.5, 0.6], 8, 0.8, 15, 0.05, 3
     result = sl.iterations_to_target("reinforce", p0, M, n, target, max_iterations, np.random.default_rng(21), runs, lr)
     again = sl.iterations_to_target("reinforce", p0, M, n, target, max_iterations, np.random.default_rng(21), runs, lr)
     assert np.array_equal(result.iterations, again.iterations) and np.array_equal(result.final, again.final)
-    for r, child in enumerate(np.random.default_rng(21).spawn(runs)):
-        p, reached = np.array(p0), -1
-        for k in range(max_iterations + 1):
-            if sl.accuracy(p, M) >= target:
-                reached = k
-                break
-            if k < max_iterations:
-                p = sl.reinforce_step(p, M, n, child, lr)
-        assert result.iterations[r] == reached, (r, result.iterations, reached)
-        assert np.array_equal(result.final[r], p)
+    rng = np.random.default_rng(21)
+    p, reached = np.tile(p0, (runs, 1)), np.full(runs, -1)
+    active = np.arange(runs)
+    for k in range(max_iterations + 1):
+        done = sl.accuracy(p[active], M) >= target
+        reached[active[done]] = k
+        active = active[~done]
+        if k == max_iterations or not active.size:
+            break
+        p[active] = sl.reinforce_step(p[active], M, n, rng, lr)
+    assert np.array_equal(result.iterations, reached), (result.iterations, reached)
+    assert np.array_equal(result.final, p)
     assert len(set(map(tuple, result.final))) == runs  # the runs differ
 
 
-@pytest.mark.parametrize("method, lr", [("star_mc", None), ("reinforce", 0.5), ("natural_reinforce", 2.0)])
+@pytest.mark.parametrize("method, lr", [("star_mc", None), ("reinforce", 0.5), ("natural_reinforce", 2.0),
+                                        ("logit_reinforce", 5.0)])
 def test_iterations_to_target_sampled_methods_reach_an_easy_target(method, lr):
     M, p0, target = 3, [0.6, 0.7], 0.6
     result = sl.iterations_to_target(method, p0, M, 64, target, 300, np.random.default_rng(2), 3, lr)

@@ -99,19 +99,21 @@ def test_reinforce_iterates_shape_and_improvement():
 
 @pytest.mark.parametrize("tau", [1.0, 0.5, 2.0, 0.3])
 def test_scores_are_derivatives_of_the_log_probabilities(tau):
-    """A constant added to both scores leaves the expected step unchanged (the baseline
-    absorbs it), so the scores themselves are checked against finite differences."""
-    from starlib.policy_gradient import _scores
-
+    """A one-chain batch without baseline, kept, gives the chain's own score: checked
+    against finite differences of the log-probabilities (a constant added to both scores
+    would leave the expected step unchanged, so the expectation tests cannot see it)."""
     M, h = 5, 1e-6
     for p in (0.05, 0.3, 0.5, 0.9):
-        follow, other = _scores(np.array(p), np.array(sl.tempered(p, M, tau)), tau)
+        x, sampled = np.array([p]), np.array([sl.tempered(p, M, tau)])
+        kept = np.array([1])
+        follow = _score_sum(x, sampled, tau, 1, kept, np.array([1]), np.array([0]), baseline=False)[0]
+        other = _score_sum(x, sampled, tau, 1, kept, np.array([0]), np.array([0]), baseline=False)[0]
 
-        def log_follow(x):
-            return math.log(sl.tempered(x, M, tau))
+        def log_follow(y):
+            return math.log(sl.tempered(y, M, tau))
 
-        def log_other(x):
-            return math.log((1 - sl.tempered(x, M, tau)) / (M - 1))
+        def log_other(y):
+            return math.log((1 - sl.tempered(y, M, tau)) / (M - 1))
 
         assert abs(follow - (log_follow(p + h) - log_follow(p - h)) / (2 * h)) < 1e-6 * max(1, abs(follow))
         assert abs(other - (log_other(p + h) - log_other(p - h)) / (2 * h)) < 1e-6 * max(1, abs(other))
