@@ -24,7 +24,7 @@ The learning rate is 1 unless given. The advantages of the methods:
 - ``"reinforce_rej"``: adv = r in a group whose rewards are not all equal, and
   0 in a group whose rewards are (Reinforce-Rej drops those groups).
 
-**The result** (chapter "One gradient, different weights"). Every method's
+**The result** (:prf:ref:`thm-one-direction`). Every method's
 expected step is a scalar weight times one direction, the gradient of the
 accuracy: E[step_t] = learning_rate * w(A, G) * dA/dp_t, with
 dA/dp_t = D_{-t} at tau = 1 (:func:`starlib.theory.accuracy_gradient`). Only the
@@ -38,7 +38,9 @@ weight depends on the method:
 The STaR refit of Part II is the natural-gradient step p_t(1 - p_t) D_{-t} / A:
 weight 1/A on the direction p_t(1 - p_t) D_{-t}. The same lemma holds question
 by question for any policy, which gives the per-question weights of the
-uneven-difficulty model (:func:`tabular_group_step`).
+uneven-difficulty model (:prf:ref:`prop-per-question-weights`, :func:`tabular_group_step`).
+No-signal groups: :prf:ref:`prop-no-signal`; the surrogate loss: :prf:ref:`prop-surrogate-zero`.
+Introduced in the chapter "One gradient, different weights".
 """
 
 import math
@@ -582,19 +584,27 @@ def question_accuracy_gradient(follow):
     return c, gradient
 
 
-def per_question_weights(c, G, method, std="population"):
-    """Per-question weights w(c_q, G): the same functions as :func:`group_weight`, one per question.
+def per_question_weights(c, G, method, q0=None, std="population"):
+    """Per-question weights w(c_q, G) of ``method`` for per-question accuracies ``c`` (:prf:ref:`prop-per-question-weights`).
 
     A group of G chains of question q moves any policy's parameters, in
     expectation, by w(c_q, G) times the gradient of c_q, whatever the policy, so
-    a batch with question distribution q0 moves them by sum_q q0(q) w(c_q, G)
-    grad c_q. Also ``method="star"``: the weight 1/A (A = mean of c under q0 is
-    not known here, so it returns the weights up to that common factor, ones).
+    a batch with question distribution q0 moves them by
+    sum_q q0(q) w(c_q, G) grad c_q. For the group methods these are the functions
+    of :func:`group_weight`, one per question. ``method="star"`` gives STaR's
+    weight 1/A for every question, A = sum_q q0(q) c_q (its kept set's
+    log-likelihood gradient is (1/A) sum_q q0(q) grad c_q); it needs ``q0``.
     Introduced in the chapter "One gradient, different weights".
     """
     if method == "star":
         arr, kind = _accuracies(c, "c")
-        return _elementwise(lambda a: a * 0 + 1, arr, kind)
+        if q0 is None or arr.ndim != 1:
+            raise ValueError("method 'star' needs c of shape (Q,) and the question distribution q0")
+        q0 = _checks.distribution(q0, arr.shape[0], kind)
+        A = (q0 * arr).sum()
+        if A == 0:
+            raise ValueError("c: the mean accuracy under q0 is 0, where STaR keeps no chain")
+        return _elementwise(lambda a: 1 / A + a * 0, arr, kind)
     return group_weight(c, G, method, std)
 
 

@@ -293,6 +293,13 @@ def test_tabular_grpo_floats_are_weighted_gradients():
     assert np.allclose(one, gr.expected_group_step([0.6, 0.6], 3, 4, "grpo")[:, None] / 3)
 
 
+def test_star_per_question_weight_is_one_over_mean_accuracy():
+    c = [Fraction(1, 2), Fraction(1, 4)]
+    w = gr.per_question_weights(c, 4, "star", q0=[Fraction(1, 3), Fraction(2, 3)])
+    assert w == [Fraction(3, 1), Fraction(3, 1)]
+    assert np.allclose(gr.per_question_weights(np.array([0.2, 0.6]), 3, "grpo"), gr.grpo_weight(np.array([0.2, 0.6]), 3))
+
+
 def test_difficulty_iterates_stay_in_range():
     follow = np.tile(sl.prob_from_margin(np.array([0.5, 0.5, 0.05, 0.05]), 4), (2, 1))
     runs = gr.difficulty_iterates(follow, np.full(4, 0.25), 4, "grpo", 30, 5.0)
@@ -344,6 +351,8 @@ def test_difficulty_iterates_stay_in_range():
         (lambda: gr.tabular_group_step([[Fraction(1, 2)] * 2], [Fraction(1, 2)] * 2, 2, "grpo"), "grpo"),
         (lambda: gr.difficulty_iterates([[0.5, 0.5]], [0.5, 0.5], 2, "rft", -1, 1.0), "iterations"),
         (lambda: gr.per_question_weights([0.5], 2, "sft"), "method"),
+        (lambda: gr.per_question_weights([0.5, 0.2], 2, "star"), "q0"),
+        (lambda: gr.per_question_weights([0.0, 0.0], 2, "star", q0=[0.5, 0.5]), "c"),
     ],
 )
 def test_bad_input_names_the_argument(call, word):
