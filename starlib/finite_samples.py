@@ -12,13 +12,17 @@ answer. Floats only. Introduced in the chapter "Finite samples".
 
 import numbers
 from collections import namedtuple
+from fractions import Fraction
+from math import comb, erfc, expm1, log1p, sqrt
 
 import numpy as np
 
 from . import _checks
-from ._checks import FLOAT
+from ._checks import EXACT, FLOAT
+from .chain import answers, enumerate_chains, no_kept_chains, prob_from_margin, tied_kernels
 from .sampling import follow_counts, star_iterates_mc
-from .theory import accuracy
+from .theory import (accuracy, escape_samples, iterations_to_accuracy, star_iterates, star_step,
+                     star_step_mc_variance, wrong_way_probability)
 
 StepEstimates = namedtuple("StepEstimates", "estimates kept")
 StepEstimates.__doc__ = """Independent finite-sample STaR updates; returned by :func:`starlib.finite_samples.step_estimates`.
@@ -115,3 +119,288 @@ def samples_to_escape(p0, M, target, iterations, grid, runs, rng, fraction=0.9, 
         if share >= fraction:
             return EscapeMeasurement(n, np.array(tried), np.array(success))
     return EscapeMeasurement(-1, np.array(tried), np.array(success))
+
+
+# --- Checks and measurements behind the chapter "Finite samples" (and "Convergence") --------------
+
+MomentCheck = namedtuple("MomentCheck", "z_mean z_variance certain kept_runs leading_gap")
+MomentCheck.__doc__ = """Sampled updates against their predicted law; returned by :func:`starlib.finite_samples.step_moment_z_scores`.
+
+``z_mean``, ``z_variance`` (T,): |sample mean - p_t'| and |sample variance - predicted variance|,
+each in units of its standard error; 0 for a step whose update is certain (p_t' = 1 and every
+estimate exactly 1), inf if such a step ever comes back below 1. ``certain`` (T,): which steps
+are certain, so ``2 * (~certain).sum()`` z-tests are made. ``kept_runs``: how many runs kept
+a chain (the proposition conditions on K >= 1). ``leading_gap`` (T,): |p'(1 - p')/(n A) / exact
+variance - 1|, how far the leading-order variance is off (0 for a certain step).
+"""
+
+WrongWay = namedtuple("WrongWay", "measured normal accuracy_falls mean_kept")
+WrongWay.__doc__ = """How often one sampled iteration moves down; returned by :func:`starlib.finite_samples.wrong_way_rates`.
+
+``measured`` (T,): the fraction of runs (among those that kept a chain) whose estimate of step t
+is below p_t; ``normal`` (T,): the normal approximation :func:`starlib.theory.wrong_way_probability`;
+``accuracy_falls``: the fraction of those runs whose refit accuracy is below the current one;
+``mean_kept``: n A, the expected number of kept chains.
+"""
+
+ExactOptimum = namedtuple("ExactOptimum", "first smallest_error")
+ExactOptimum.__doc__ = """When sampled runs reach p = (1, ..., 1) exactly; returned by :func:`starlib.finite_samples.iterations_to_exact_optimum`.
+
+``first`` (runs,): the first iteration at which every step of the run is exactly 1 (-1 if none
+within the iterations run); ``smallest_error`` (runs,): the smallest non-zero error 1 - p_t of any
+step at iterations 1, 2, ... of the run (inf if there is none).
+"""
+
+MatchingRun = namedtuple("MatchingRun", "seed run")
+MatchingRun.__doc__ = """The first seeded run with a property; returned by :func:`starlib.finite_samples.first_matching_run`."""
+
+FalseAlarm = namedtuple("FalseAlarm", "per_test union_bound independent")
+FalseAlarm.__doc__ = """The chance that correct formulas fail some of many z-tests; returned by :func:`starlib.finite_samples.false_alarm_probability`.
+
+``per_test``: Pr(|Z| >= threshold) for a standard normal Z; ``union_bound``: min(1, tests * per_test),
+valid whatever the dependence between the tests; ``independent``: 1 - (1 - per_test)^tests, the
+exact binomial chance of at least one failure were the tests independent.
+"""
+
+AccuracyBands = namedtuple("AccuracyBands", "sizes curves exact")
+AccuracyBands.__doc__ = """Finite-sample accuracy runs for several sample sizes; returned by :func:`starlib.finite_samples.accuracy_bands`.
+
+``sizes``: the sample sizes; ``curves`` (len(sizes), iterations + 1, runs): the accuracy of every
+run (:func:`accuracy_runs`); ``exact`` (iterations + 1,): the accuracy of the exact map.
+"""
+
+EscapeRow = namedtuple("EscapeRow", "T delta0 exact_iterations budget grid_start measured predicted near_chance one_step")
+EscapeRow.__doc__ = """One measurement of the samples needed to leave the plateau; returned by :func:`starlib.finite_samples.measure_escape`.
+
+``exact_iterations``: iterations the exact map needs to reach the target; ``budget``: twice that;
+``measured``: the smallest n on the grid for which the required fraction of runs reach the target
+within the budget (:func:`samples_to_escape`), -1 if none; ``grid_start``: the smallest n tried;
+``predicted``, ``near_chance``: the integral and
+near-chance forms of :func:`starlib.theory.escape_samples`; ``one_step``: :func:`one_step_escape_samples`.
+"""
+
+
+def step_moment_z_scores(p, M, n, runs, rng):
+    """Check the law of one finite-sample STaR update on ``runs`` sampled iterations.
+
+    Draws ``runs`` independent updates of the policy ``p`` (shape (T,)) with n
+    chains each (:func:`step_estimates`), keeps the runs that kept a chain, and
+    compares their sample mean with p_t' (:func:`starlib.theory.star_step`) and
+    their sample variance with :func:`starlib.theory.star_step_mc_variance`. The
+    standard error of the variance is estimated from the sample's fourth central
+    moment. Returns a :class:`MomentCheck`. Introduced in the chapter "Finite samples".
+    """
+    arr, M = _one_policy(p, M)
+    draws = step_estimates(arr, M, n, runs, rng)
+    est = draws.estimates[draws.kept > 0]
+    kept_runs = len(est)
+    if kept_runs < 2:
+        raise ValueError(f"runs = {runs!r}: only {kept_runs} of the runs kept a chain; at least 2 are needed")
+    target_mean = star_step(arr, M)
+    target_var = star_step_mc_variance(arr, M, n)
+    certain = target_mean > 1 - 1e-12  # T = 1: every kept chain followed, the estimate is exactly 1
+    centred = est - est.mean(axis=0)
+    sample_var = (centred**2).sum(axis=0) / (kept_runs - 1)
+    live = ~certain
+    z_mean, z_var, gap = np.zeros(arr.size), np.zeros(arr.size), np.zeros(arr.size)
+    se_mean = np.sqrt(target_var[live] / kept_runs)
+    se_var = np.sqrt(np.maximum(np.mean(centred[:, live] ** 4, axis=0) - sample_var[live] ** 2, 1e-300) / kept_runs)
+    z_mean[live] = np.abs(est.mean(axis=0)[live] - target_mean[live]) / se_mean
+    z_var[live] = np.abs(sample_var[live] - target_var[live]) / se_var
+    z_mean[certain & ~np.all(est == 1.0, axis=0)] = np.inf
+    leading = star_step_mc_variance(arr, M, n, exact=False)
+    gap[live] = np.abs(leading[live] / target_var[live] - 1)
+    return MomentCheck(z_mean, z_var, certain, kept_runs, gap)
+
+
+def wrong_way_rates(p, M, n, runs, rng):
+    """How often one sampled iteration of n chains lowers a step, or the accuracy.
+
+    Draws ``runs`` independent updates of the policy ``p`` (shape (T,)) with
+    :func:`step_estimates`; among the runs that kept a chain, measures the
+    fraction whose estimate of each step is below its current value and the
+    fraction whose refit accuracy is below the current accuracy. Returns a
+    :class:`WrongWay` with the normal approximation beside the measurement.
+    Introduced in the chapter "Finite samples".
+    """
+    arr, M = _one_policy(p, M)
+    draws = step_estimates(arr, M, n, runs, rng)
+    est = draws.estimates[draws.kept > 0]
+    if len(est) == 0:
+        raise ValueError(f"runs = {runs!r}: no run kept a chain; use more runs or more chains")
+    A0 = float(accuracy(arr, M))
+    measured = np.mean(est < arr, axis=0)
+    falls = float(np.mean(accuracy(est, M) < A0))
+    return WrongWay(measured, wrong_way_probability(arr, M, n), falls, n * A0)
+
+
+def iterations_to_exact_optimum(p0, M, n, iterations, runs, rng):
+    """When finite-sample STaR runs reach p = (1, ..., 1) exactly, and the smallest error they show.
+
+    Runs ``runs`` independent finite-sample STaR runs from ``p0`` (shape (T,))
+    with n chains per iteration (:func:`starlib.sampling.star_iterates_mc`).
+    A refit error (K - F_t)/K is a multiple of 1/K, so it is 0 or at least
+    1/K >= 1/n; once it is 0 the step stays at 1, since every chain then follows
+    it. Returns an :class:`ExactOptimum`. Introduced in the chapter "Finite
+    samples" and used in the chapter "Convergence".
+    """
+    arr, M = _one_policy(p0, M, "p0")
+    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
+    trajectory = star_iterates_mc(np.broadcast_to(arr, (runs, arr.size)), M, n, iterations, rng)
+    at_one = np.all(trajectory == 1.0, axis=2)
+    first = np.where(at_one.any(axis=0), np.argmax(at_one, axis=0), -1)
+    errors = 1.0 - trajectory[1:]
+    smallest = np.where(errors > 0, errors, np.inf).min(axis=(0, 2)) if len(errors) else np.full(runs, np.inf)
+    return ExactOptimum(first, smallest)
+
+
+def first_matching_run(p0, M, n, iterations, condition, seeds=200):
+    """The first seed in 0, 1, ..., seeds - 1 whose finite-sample run satisfies ``condition``.
+
+    For each seed, runs :func:`starlib.sampling.star_iterates_mc` from ``p0``
+    with ``numpy.random.default_rng(seed)`` and calls ``condition(run)`` on the
+    trajectory (shape (iterations + 1, T)). Returns a :class:`MatchingRun`;
+    raises ``ValueError`` if no seed matches. Introduced in the chapter "Finite samples".
+    """
+    arr, M = _one_policy(p0, M, "p0")
+    if not callable(condition):
+        raise ValueError(f"condition must be a function of a trajectory; got condition = {condition!r}")
+    seeds = _checks.integer(seeds, "seeds", 1, "how many seeds to try")
+    for seed in range(seeds):
+        run = star_iterates_mc(arr, M, n, iterations, np.random.default_rng(seed))
+        if condition(run):
+            return MatchingRun(seed, run)
+    raise ValueError(f"no seed in 0..{seeds - 1} gives a run that satisfies the condition (seeds = {seeds})")
+
+
+def false_alarm_probability(tests, threshold):
+    """The chance that at least one of ``tests`` z-tests at ``threshold`` fails by chance.
+
+    Each test rejects a correct formula when |Z| >= ``threshold`` for an
+    (approximately) standard normal Z, which has probability erfc(threshold/sqrt 2).
+    Returns a :class:`FalseAlarm` with the union bound and the independent-tests
+    (binomial) value. Introduced in the chapter "Finite samples".
+    """
+    tests = _checks.integer(tests, "tests", 1, "a number of tests")
+    ok = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool) and np.isfinite(float(threshold))
+    if not ok or threshold <= 0:
+        raise ValueError(f"threshold must be a finite number > 0; got threshold = {threshold!r}")
+    per_test = erfc(float(threshold) / sqrt(2.0))
+    return FalseAlarm(per_test, min(1.0, tests * per_test), -expm1(tests * log1p(-per_test)))
+
+
+def accuracy_bands(p0, M, sizes, iterations, runs, seed):
+    """Accuracy runs of finite-sample STaR for each sample size in ``sizes``, and the exact curve.
+
+    For each n in ``sizes``, :func:`accuracy_runs` with
+    ``numpy.random.default_rng(seed + n)``; beside them the exact map's accuracy
+    (:func:`starlib.theory.star_iterates`). Returns an :class:`AccuracyBands`.
+    Introduced in the chapter "Finite samples".
+    """
+    arr, M = _one_policy(p0, M, "p0")
+    sizes = [_checks.sample_size(s, "sizes") for s in sizes]
+    if not sizes:
+        raise ValueError("sizes must name at least one sample size; got []")
+    seed = _checks.integer(seed, "seed", 0, "a random seed")
+    curves = np.stack([accuracy_runs(arr, M, s, iterations, runs, np.random.default_rng(seed + s)) for s in sizes])
+    return AccuracyBands(tuple(sizes), curves, accuracy(star_iterates(arr, M, iterations), M))
+
+
+def one_step_escape_samples(delta0, M, T):
+    """The one-step criterion "drift above noise in one iteration": n = (M/(M - 1)) delta0^(-2(T - 1)).
+
+    Near chance the equal-margin drift is delta^(T - 1) and one iteration's noise
+    in the margin has variance about (M/(M - 1))/n; the chapter "Finite samples"
+    shows this criterion is too pessimistic (compare :func:`starlib.theory.escape_samples`).
+    Elementwise in ``delta0`` (margins in (0, 1]); floats.
+    """
+    M = _checks.num_states(M)
+    T = _checks.integer(T, "T", 1, "the number of steps")
+    d0, _ = _checks.probabilities(delta0, "delta0", kind=FLOAT, min_ndim=0)
+    if (d0 <= 0).any():
+        raise ValueError(f"delta0 must hold margins in (0, 1]; got delta0 = {delta0!r}")
+    out = (M / (M - 1)) * d0 ** (-2.0 * (T - 1))
+    return float(out) if out.ndim == 0 else out
+
+
+def measure_escape(delta0, M, T, target, runs, rng, fraction=0.9):
+    """Measure the chains per iteration that let ``fraction`` of the runs leave the plateau.
+
+    Every step starts at margin ``delta0``; the budget is twice the iterations the
+    exact map needs to reach accuracy ``target``. The grid has ratio 2^(1/4) and
+    starts at an eighth of the prediction :func:`starlib.theory.escape_samples`
+    (24 points); :func:`samples_to_escape` with ``runs`` runs per point. Returns
+    an :class:`EscapeRow`. Introduced in the chapter "Finite samples".
+    """
+    M = _checks.num_states(M)
+    T = _checks.integer(T, "T", 1, "the number of steps")
+    p0 = np.full(T, prob_from_margin(float(delta0), M))
+    exact_its = iterations_to_accuracy(p0, M, target, 10**6)
+    if exact_its < 0:
+        raise ValueError(f"the exact map does not reach target = {target!r} from delta0 = {delta0!r}")
+    budget = max(2 * exact_its, 1)
+    predicted = float(escape_samples(delta0, M, T))
+    start = int(np.floor(4 * np.log2(predicted / 8)))
+    grid = np.unique(np.round(2.0 ** (np.arange(start, start + 24) / 4)).astype(np.int64))
+    grid = grid[grid >= 1]
+    found = samples_to_escape(p0, M, target, budget, grid, runs, rng, fraction=fraction)
+    return EscapeRow(T, float(delta0), exact_its, budget, int(grid[0]), found.samples, predicted,
+                     float(escape_samples(delta0, M, T, near_chance=True)), one_step_escape_samples(delta0, M, T))
+
+
+EstimateMoments = namedtuple("EstimateMoments", "mean variance accuracy kept_and_followed no_follow mean_inverse_kept")
+EstimateMoments.__doc__ = """The exact law of one finite-sample refit; returned by :func:`starlib.finite_samples.exact_estimate_moments`.
+
+Fractions. ``mean``, ``variance`` (lists over the steps): of F_t / K given K >= 1; ``accuracy``: A,
+the chance that one chain is kept; ``kept_and_followed``: the chance that one chain is kept and
+follows step t; ``no_follow``: Pr(F_t = 0) for the n chains, summed over their outcomes;
+``mean_inverse_kept``: E[1/K | K >= 1] for K ~ Binomial(n, A).
+"""
+
+
+def exact_estimate_moments(p, M, n, g=None):
+    """The exact mean and variance of the refit F_t / K given K >= 1, by enumeration, in Fractions.
+
+    Every chain of the tied policy ``p`` (Fractions, shape (T,); ground truth
+    ``g``, shape (T, M), identity by default) is enumerated with
+    :func:`starlib.chain.enumerate_chains`, which gives one chain's chance of
+    "kept and follows step t", "kept and does not" and "failed"; the n
+    independent chains are then summed over with multinomial weights. Nothing
+    here assumes the binomial argument of the proposition it checks. Small
+    cases only: M^(T+1) <= 10^5 chains, n <= 40. Returns an
+    :class:`EstimateMoments`. Introduced in the chapter "Finite samples".
+    """
+    arr = _checks.one_policy(p, "p", kind=EXACT)
+    M = _checks.num_states(M)
+    n = _checks.integer(n, "n", 1, "the number of sampled chains; at most 40 here")
+    T = arr.size
+    if n > 40 or M ** (T + 1) > 10**5:
+        raise ValueError(f"n = {n} and M^(T+1) = {M ** (T + 1)} must be at most 40 and 10^5 for enumeration")
+    g = np.tile(np.arange(M), (T, 1)) if g is None else np.asarray(g)
+    right = answers(g)
+    A, follow = Fraction(0), [Fraction(0)] * T
+    for states, prob in enumerate_chains(tied_kernels(list(arr), M, g), [Fraction(1, M)] * M):
+        if states[-1] == right[states[0]]:
+            A += prob
+            for t in range(T):
+                follow[t] += prob * (states[t + 1] == g[t][states[t]])
+    if A == 0:
+        raise no_kept_chains(" (the accuracy of p is 0)")
+    kept_any = 1 - (1 - A) ** n
+    inverse = sum(comb(n, k) * A**k * (1 - A) ** (n - k) / k for k in range(1, n + 1)) / kept_any
+    means, variances, no_follow = [], [], []
+    for a in follow:
+        b = A - a  # kept and not followed
+        m1 = m2 = zero = Fraction(0)
+        for i in range(n + 1):
+            for j in range(n + 1 - i):
+                w = comb(n, i) * comb(n - i, j) * a**i * b**j * (1 - A) ** (n - i - j)
+                zero += w if i == 0 else 0
+                if i + j:
+                    m1 += w * Fraction(i, i + j)
+                    m2 += w * Fraction(i, i + j) ** 2
+        m1, m2 = m1 / kept_any, m2 / kept_any
+        means.append(m1)
+        variances.append(m2 - m1**2)
+        no_follow.append(zero)
+    return EstimateMoments(means, variances, A, follow, no_follow, inverse)

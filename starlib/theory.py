@@ -818,3 +818,71 @@ def collapse_probability(p, M, n, temperature=1.0):
     _check_kept(A, FLOAT, arr.shape)
     joint = _star_step_floats(sampled, None, M) * A
     return _from_step_major(np.exp(n * np.log1p(-np.minimum(joint, 1.0))), arr.shape)
+
+
+# --- The chapter "Convergence": the quadratic rate with equal error rates ----------------------
+
+QuadraticConvergence = namedtuple("QuadraticConvergence", "errors log10_recurrence digit_ratio")
+QuadraticConvergence.__doc__ = """The exact map from equal error rates against the quadratic recurrence; returned by :func:`starlib.theory.quadratic_convergence`.
+
+``errors`` (n + 1, T): the error rates of every step at iterations 0..n of the exact map (the last
+row may have underflowed to 0); ``log10_recurrence`` (n + 1,): log10 of the recurrence's error
+(c eps0)^(2^k) / c, c = (T - 1)/(M - 1); ``digit_ratio``: -log10 eps_k / -log10 eps_(k-1) of step 1,
+over the iterates with a positive error.
+"""
+
+
+def _equal_error_start(eps0, M, T):
+    M = _checks.num_states(M)
+    T = _checks.integer(T, "T", 2, "the number of steps; the quadratic rate needs two or more")
+    arr, _ = _checks.probabilities(eps0, "eps0", kind=FLOAT, min_ndim=0)
+    if arr.ndim != 0 or not 0 < float(arr) < 1 - 1 / M:
+        raise ValueError(f"eps0 must be one error rate in (0, 1 - 1/M), every margin above chance; got eps0 = {eps0!r}")
+    return float(arr), M, T
+
+
+def quadratic_recurrence_iterations(eps0, M, T, target):
+    """Iterations the recurrence eps_(n+1) = c eps_n^2, c = (T - 1)/(M - 1), needs from ``eps0`` to ``target``.
+
+    The recurrence is the leading term of the quadratic rate
+    (:prf:ref:`thm-quadratic-rate`); it solves to eps_n = (c eps0)^(2^n)/c, so
+    the answer is the smallest n >= 0 with 2^n >= ln(c target)/ln(c eps0). Needs
+    c eps0 < 1 (else the recurrence does not shrink) and 0 < ``target``.
+    Introduced in the chapter "Convergence".
+    """
+    eps0, M, T = _equal_error_start(eps0, M, T)
+    goal, _ = _checks.probabilities(target, "target", kind=FLOAT, min_ndim=0)
+    if goal.ndim != 0 or float(goal) <= 0:
+        raise ValueError(f"target must be one error rate in (0, 1]; got target = {target!r}")
+    c = (T - 1) / (M - 1)
+    if c * eps0 >= 1:
+        raise ValueError(f"c eps0 = {c * eps0!r} >= 1 for eps0 = {eps0!r}, M = {M}, T = {T}: the recurrence does not shrink")
+    if float(goal) >= eps0:
+        return 0
+    return max(0, int(np.ceil(np.log2(np.log(c * float(goal)) / np.log(c * eps0)))))
+
+
+def quadratic_convergence(eps0, M, T, floor=1e-300, max_iterations=10_000):
+    """The exact map from equal error rates ``eps0``, until every error is at most ``floor``.
+
+    Iterates :func:`starlib.theory.star_step_eps` (accurate in relative terms down
+    to 1e-300) from eps_t = eps0 for all T steps, and returns a
+    :class:`QuadraticConvergence` with the quadratic recurrence beside it: the
+    data of the chapter's table and figures of the rate. Introduced in the
+    chapter "Convergence".
+    """
+    eps0, M, T = _equal_error_start(eps0, M, T)
+    floor_arr, _ = _checks.probabilities(floor, "floor", kind=FLOAT, min_ndim=0)
+    if floor_arr.ndim != 0 or float(floor_arr) <= 0:
+        raise ValueError(f"floor must be one error rate in (0, 1]; got floor = {floor!r}")
+    max_iterations = _checks.integer(max_iterations, "max_iterations", 1, "a number of iterations")
+    rows = [np.full(T, eps0)]
+    while rows[-1].max() > float(floor_arr) and len(rows) <= max_iterations:
+        rows.append(star_step_eps(rows[-1], M))
+    errors = np.array(rows)
+    c = (T - 1) / (M - 1)
+    k = np.arange(len(errors))
+    log10_recurrence = np.log10(1 / c) + 2.0**k * np.log10(c * eps0)
+    positive = errors[:, 0][errors[:, 0] > 0]
+    digits = -np.log10(positive)
+    return QuadraticConvergence(errors, log10_recurrence, digits[1:] / digits[:-1])
