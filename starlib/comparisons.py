@@ -194,8 +194,10 @@ def natural_reinforce_step(p, M, n, rng, learning_rate, baseline=True):
     ``rng``) without any division, and clipped into [0, 1]. Its expectation is
     ``expected_reinforce_step(p, M, n, learning_rate, natural=True)``. With
     b = kept/n the step is learning_rate b (1 - b) (phi_kept - phi_failed), phi the
-    shares of kept and of failed chains that follow at step t; it can leave
-    [0, 1] (then the clip binds) only when learning_rate is large enough.
+    shares of kept and of failed chains that follow at step t, at most
+    learning_rate / 4 in size; a batch can push it out of [0, 1] at any rate (then
+    the clip binds), while its expectation stays inside for every policy exactly
+    when learning_rate (1 - 1/n) <= 1.
 
     **STaR is a special case, sample by sample.** With ``baseline=False`` and
     learning rate n / kept (one over the batch's mean reward) the step is exactly
@@ -427,7 +429,15 @@ def _method_runs(label, method, learning_rate, run, n):
 
 
 def comparison_table(results, n):
-    """The :func:`compare_methods` results as a table: median, 10% and 90% iterations, failures, samples."""
+    """The :func:`compare_methods` results as a table: median, 10% and 90% iterations, failures, samples.
+
+    ``n`` is the number of chains per iteration, so samples = n times the median
+    iterations. Introduced in the chapter "STaR versus policy gradient".
+    """
+    results = list(results)
+    if not results or not all(isinstance(r, MethodRuns) for r in results):
+        raise ValueError(f"results must be a non-empty list of MethodRuns (from compare_methods); got results = {results!r}")
+    n = _sample_size(n)
     rows = [(r.label, r.summary.median, r.summary.low, r.summary.high, f"{r.summary.failed:.0%}",
              r.summary.median * n) for r in results]
     return format_table(rows, ["method", "median", "10%", "90%", "failed", "samples"],
@@ -471,17 +481,25 @@ def sweep_table(sweep, methods, rates, short_names):
     """The sweep as a table: one row per rate; per method the median iterations and the share failed.
 
     ``short_names`` gives a column prefix per method (such as ``"p"`` for REINFORCE in p).
-    Every failed run that is also a collapse is marked; a failure that is not a collapse
-    shows a ``*``.
+    The failed share is followed by ``*`` when some failed run is not a collapse (see
+    :class:`MethodRuns`). Introduced in the chapter "STaR versus policy gradient".
     """
+    methods, rates, short_names = list(methods), [float(lr) for lr in np.atleast_1d(rates)], list(short_names)
+    if len(short_names) != len(methods):
+        raise ValueError(f"short_names must give one name per method ({len(methods)}); got short_names = {short_names!r}")
+    if not isinstance(sweep, dict):
+        raise ValueError(f"sweep must be a learning_rate_sweep result (a dict); got sweep = {sweep!r}")
+    missing = [(m, lr) for m in methods for lr in rates if not isinstance(sweep.get((m, lr)), MethodRuns)]
+    if missing:
+        raise ValueError(f"sweep must be a learning_rate_sweep result holding every (method, rate); missing {missing[:3]!r}")
     headers = ["eta"]
     for name in short_names:
         headers += [f"{name} med", f"{name} fail"]
     rows = []
     for lr in rates:
-        row = [float(lr)]
+        row = [lr]
         for m in methods:
-            r = sweep[m, float(lr)]
+            r = sweep[m, lr]
             mark = "" if r.collapsed == r.summary.failed else "*"
             row += [r.summary.median, f"{r.summary.failed:.0%}{mark}"]
         rows.append(row)

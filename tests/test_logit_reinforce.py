@@ -268,6 +268,12 @@ BAD = [
     ("learning_rate", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [0.0], 0.9, 5, RNG, 2)),
     ("runs", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [1.0], 0.9, 5, RNG, 0)),
     ("target", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [1.0], 2.0, 5, RNG, 2)),
+    ("results", lambda: sl.comparison_table([], 4)),
+    ("results", lambda: sl.comparison_table([("a", 1)], 4)),
+    ("n", lambda: sl.comparison_table(sl.compare_methods([0.5], 3, 4, [("a", "star", None)], 0.9, 2, RNG, 1), 0)),
+    ("sweep", lambda: sl.sweep_table([], ["reinforce"], [1.0], ["p"])),
+    ("sweep", lambda: sl.sweep_table({}, ["reinforce"], [1.0], ["p"])),
+    ("short_names", lambda: sl.sweep_table({}, ["reinforce"], [1.0], ["p", "q"])),
 ]
 # issue: a sample size too large for int64 raised OverflowError or TypeError
 for huge in HUGE:
