@@ -12,14 +12,18 @@ with w_q the question weights (uniform by default). This module holds:
 - :func:`pass_at_k`, the exact value, and :func:`pass_at_k_estimate`, the
   unbiased estimator 1 - C(n - c, k) / C(n, k) from n >= k samples of which c
   are correct (Chen et al. 2021);
+- :func:`sampled_pass_at_k`, the estimate from n sampled chains per question;
 - :func:`crossover_k`, the first k at which a base policy's pass@k overtakes a
   trained one's;
+- :func:`pass_at_infinity`, the limit as k grows: the share of questions the
+  policy can solve at all;
 - :func:`question_chain_accuracy`, the probability that every step of a chain
   follows the ground truth, per question: the chain-level ("CoT") version of
   c_q, which counts only right answers reached through right steps;
 - :func:`pass_at_k_trajectory` and :func:`finite_sample_pass_at_k_trajectory`, exact and
   finite-sample STaR iterates of a tabular policy with the per-question
-  quantities pass@k needs, and :func:`support_fraction`.
+  quantities pass@k needs, :func:`finite_sample_pass_at_k_runs` over many
+  runs, and :func:`support_fraction`.
 
 Floats give floats; Fractions give exact Fractions; :func:`pass_at_k` also
 takes SymPy expressions. Introduced in the chapter "pass@k: sharpening or new
@@ -136,6 +140,27 @@ def pass_at_k(question_accuracy, k, question_weights=None):
     return out.tolist() if isinstance(out, np.ndarray) and out.ndim else (out.item() if isinstance(out, np.ndarray) else out)
 
 
+def pass_at_infinity(question_accuracy, question_weights=None):
+    """The limit of pass@k as k grows: the weight of the questions with c_q > 0.
+
+    ``question_accuracy`` has the questions on its last axis (leading axes a
+    batch), ``question_weights`` (Q,) as in :func:`pass_at_k`. A question that the
+    policy can solve at all is solved by some sample once k is large enough, so
+    this is the policy's coverage. Fractions give Fractions. Introduced in the
+    chapter "pass@k: sharpening or new reasoning?".
+    """
+    kind = _checks.arithmetic_of(question_accuracy, question_weights if question_weights is not None else 0)
+    if kind == SYMBOLIC:
+        raise ValueError("question_accuracy must be floats or Fractions")
+    c, kind = _question_array(question_accuracy, "question_accuracy", kind)
+    w = _weights(question_weights, c.shape[-1], kind)
+    solvable = np.array([x > 0 for x in c.ravel()], dtype=bool).reshape(c.shape)
+    out = (np.where(solvable, 1, 0) * w).sum(axis=-1)
+    if kind == FLOAT:
+        return float(out) if np.ndim(out) == 0 else out.astype(float)
+    return out.tolist() if isinstance(out, np.ndarray) else out
+
+
 def _count(value, name, low, high=None, what=""):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an integer >= {low} ({what}); got {name} = {value!r}")
@@ -177,6 +202,32 @@ def pass_at_k_estimate(n, c, k, exact=False):
     if arr.ndim == 0:
         return values[0]
     return np.array(values, dtype=object if exact else float).reshape(arr.shape)
+
+
+def sampled_pass_at_k(policy, g, n, k, rng, question_weights=None):
+    """pass@k as a practitioner measures it: n sampled chains per question and the unbiased estimator.
+
+    Samples n chains from every question of a Markov (T, M, M) or history-aware
+    (T, M, M, M) ``policy`` (:func:`starlib.sampling.sample_chains_per_question`),
+    counts the correct ones per question, and returns the weighted mean of
+    :func:`pass_at_k_estimate` over questions, for each k (an integer, or a 1-d
+    array of them, each at most n). Its mean over runs is the exact
+    :func:`pass_at_k` of ``measure_policy(policy, g, q0).question_accuracy``.
+    Floats. Introduced in the chapter "pass@k: sharpening or new reasoning?".
+    """
+    policy, kind = _prepare_kernel(policy, "policy")
+    T, M = policy.shape[0], policy.shape[-1]
+    g = _checks.ground_truth(g, T, M)
+    n = _checks.sample_size(n)
+    ks, scalar_k = _k_values(k)
+    if not isinstance(ks, np.ndarray):
+        raise ValueError(f"k must be an integer or an array of integers; got k = {k!r}")
+    w = _weights(question_weights, M, FLOAT)
+    rng = _checks.generator(rng)
+    chains = sample_chains_per_question(policy.astype(float), n, rng)
+    correct = (chains[:, -1] == answers(g)[chains[:, 0]]).reshape(M, n).sum(axis=1)
+    out = np.array([float(w @ pass_at_k_estimate(n, correct, int(kk))) for kk in ks])
+    return float(out[0]) if scalar_k else out
 
 
 def crossover_k(base_accuracy, trained_accuracy, question_weights=None, max_k=10**6):
@@ -222,9 +273,10 @@ def crossover_k(base_accuracy, trained_accuracy, question_weights=None, max_k=10
         log_w = np.where(w > 0, np.log(np.where(w > 0, w, 1.0)), -np.inf)
         log_fail_base, log_fail_trained = np.log1p(-base), np.log1p(-trained)
     last = min(max_k, _last_possible_crossover(base, trained, w))
-    chunk = 4096
-    for start in range(1, last + 1, chunk):
+    start, chunk = 1, 64
+    while start <= last:  # blocks of k that grow to 4096, since most crossovers come early
         ks = np.arange(start, min(start + chunk, last + 1))[:, None]
+        start, chunk = start + chunk, min(4 * chunk, 4096)
         # base ahead: its failure probability sum_q w_q (1 - c_q)^k is the smaller one
         ahead = _log_failure(log_w, ks, log_fail_base) < _log_failure(log_w, ks, log_fail_trained) - TIE_TOLERANCE
         if ahead.any():
@@ -399,3 +451,43 @@ def finite_sample_pass_at_k_trajectory(policy, g, n, iterations, rng):
         counts = transition_counts(kept, M, context)
         policies.append(refit_on_counts(policies[-1], counts))
     return _trajectory(policies, g, np.full(M, 1.0 / M))
+
+
+@dataclass(frozen=True)
+class FiniteSampleRuns:
+    """Independent finite-sample STaR runs; returned by :func:`finite_sample_pass_at_k_runs`.
+
+    Every array has shape (runs, iterations + 1); entry [r, i] is about run r's
+    policy after i iterations, measured exactly from its kernel with uniform
+    question weights. ``crossover``: :func:`crossover_k` of iteration i against
+    the start, ``inf`` where the start never overtakes it. ``support``:
+    :func:`support_fraction` against the start. ``coverage``:
+    :func:`pass_at_infinity`. ``pass_at_1``: the accuracy.
+    """
+
+    crossover: np.ndarray
+    support: np.ndarray
+    coverage: np.ndarray
+    pass_at_1: np.ndarray
+
+
+def finite_sample_pass_at_k_runs(policy, g, n, iterations, runs, rng, max_k=10**6):
+    """``runs`` independent :func:`finite_sample_pass_at_k_trajectory` runs from one start, measured for pass@k.
+
+    Returns a :class:`FiniteSampleRuns`. ``n`` chains per question per
+    iteration; ``max_k`` bounds the search of :func:`crossover_k`. Introduced in
+    the chapter "pass@k: sharpening or new reasoning?".
+    """
+    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
+    rng = _checks.generator(rng)
+    shape = (runs, _checks.iterations(iterations) + 1)
+    crossover, support, coverage, first = (np.empty(shape) for _ in range(4))
+    for r in range(runs):
+        trajectory = finite_sample_pass_at_k_trajectory(policy, g, n, iterations, rng)
+        c = trajectory.question_accuracy
+        found = [crossover_k(c[0], c[i], max_k=max_k) for i in range(shape[1])]
+        crossover[r] = [np.inf if k is None else k for k in found]
+        support[r] = trajectory.support
+        coverage[r] = pass_at_infinity(c)
+        first[r] = pass_at_k(c, 1)
+    return FiniteSampleRuns(crossover, support, coverage, first)

@@ -357,3 +357,53 @@ def test_support_fraction():
     shrunk = np.array([[[1.0, 0.0, 0.0], [0.2, 0.3, 0.5], [1.0, 0.0, 0.0]]])
     assert sl.support_fraction(shrunk, base) == 5 / 6
     assert sl.support_fraction(base, base) == 1.0
+
+
+# --- pass@infinity, the sampled estimate and many runs -------------------------------------------
+
+
+def test_pass_at_infinity_is_the_limit():
+    rng = np.random.default_rng(10)
+    for _ in range(30):
+        Q = int(rng.integers(1, 6))
+        c = random_accuracies(rng, Q)
+        w = random_weights(rng, Q)
+        expected = sum(x for x, a in zip(w, c) if a > 0)
+        assert sl.pass_at_infinity(c, w) == expected
+        # the smallest positive accuracy is 1/6, so k = 500 is within 1e-39 of the limit
+        assert abs(sl.pass_at_k([float(a) for a in c], 500, [float(x) for x in w]) - float(expected)) < 1e-12
+    batch = sl.pass_at_infinity(np.array([[0.0, 0.3], [0.1, 0.2]]))
+    assert batch.tolist() == [0.5, 1.0]
+    with pytest.raises(ValueError, match="question_accuracy"):
+        sl.pass_at_infinity([0.5, 2.0])
+    with pytest.raises(ValueError, match="question_weights"):
+        sl.pass_at_infinity([0.5, 0.2], [1.0])
+
+
+def test_sampled_pass_at_k_bad_input():
+    M, T = 3, 2
+    g = np.tile(np.arange(M), (T, 1))
+    P = uneven(np.array([0.5, 0.2, 0.0]), T)
+    rng = np.random.default_rng(11)
+    assert sl.sampled_pass_at_k(P, g, 4, [1, 4], rng).shape == (2,)
+    with pytest.raises(ValueError, match="k"):
+        sl.sampled_pass_at_k(P, g, 4, 5, rng)
+    with pytest.raises(ValueError, match="rng"):
+        sl.sampled_pass_at_k(P, g, 4, 1, None)
+    with pytest.raises(ValueError, match="question_weights"):
+        sl.sampled_pass_at_k(P, g, 4, 1, rng, [0.5, 0.5])
+    with pytest.raises(ValueError, match="g"):
+        sl.sampled_pass_at_k(P, g[:1], 4, 1, rng)
+
+
+def test_finite_sample_runs():
+    M, T = 3, 2
+    g = np.tile(np.arange(M), (T, 1))
+    P = sl.tied_kernels([sl.prob_from_margin(0.3, M)] * T, M)
+    runs = sl.finite_sample_pass_at_k_runs(P, g, 4, 3, 5, np.random.default_rng(12))
+    for field in (runs.crossover, runs.support, runs.coverage, runs.pass_at_1):
+        assert field.shape == (5, 4)
+    assert np.all(np.isinf(runs.crossover[:, 0])) and np.all(runs.support[:, 0] == 1)
+    assert np.all(np.diff(runs.support, axis=1) <= 0) and np.all(np.diff(runs.coverage, axis=1) <= 0)
+    with pytest.raises(ValueError, match="runs"):
+        sl.finite_sample_pass_at_k_runs(P, g, 4, 3, 0, np.random.default_rng(12))
