@@ -45,6 +45,7 @@ Introduced in the chapter "One gradient, different weights".
 
 import math
 import numbers
+from collections import namedtuple
 from fractions import Fraction
 
 import numpy as np
@@ -805,3 +806,42 @@ def difficulty_runs(follow0, q0, G, iterations, star_iterations, learning_rates=
         P = tabular_star_step(P, g, q0)
     accuracies["star"] = np.array(star)
     return accuracies, learning_rates
+
+
+DifficultySummary = namedtuple(
+    "DifficultySummary", "first_below last_below hard_reached easy_reached lowest_hard"
+)
+DifficultySummary.__doc__ = """How one run of :func:`difficulty_runs` treats its easy and hard questions.
+
+``first_below`` and ``last_below``: the first and last iterations at which the mean
+hard-question accuracy is below its start (None if never); ``hard_reached`` and
+``easy_reached``: the first iterations at which the hard and easy means reach their
+levels (None if never); ``lowest_hard``: the lowest mean hard-question accuracy.
+"""
+
+
+def difficulty_summary(accuracies, easy, hard, hard_level=0.5, easy_level=0.9):
+    """A :class:`DifficultySummary` for every run of :func:`difficulty_runs`, keyed like ``accuracies``.
+
+    ``easy`` and ``hard`` index the questions (a slice or an index array);
+    accuracies[method] has shape (iterations + 1, M). Introduced in the chapter
+    "One gradient, different weights".
+    """
+    for name, level in (("hard_level", hard_level), ("easy_level", easy_level)):
+        _checks.probabilities(level, name, kind=FLOAT, min_ndim=0)
+
+    def first(mask):
+        return int(np.argmax(mask)) if mask.any() else None
+
+    out = {}
+    for method, acc in accuracies.items():
+        acc = np.asarray(acc, dtype=float)
+        if acc.ndim != 2:
+            raise ValueError(f"accuracies[{method!r}] must have shape (iterations + 1, M); got shape {acc.shape}")
+        h, e = acc[:, hard].mean(axis=1), acc[:, easy].mean(axis=1)
+        below = np.flatnonzero(h < h[0])
+        out[method] = DifficultySummary(
+            int(below[0]) if below.size else None, int(below[-1]) if below.size else None,
+            first(h >= hard_level), first(e >= easy_level), float(h.min()),
+        )
+    return out

@@ -396,5 +396,10 @@ def test_figure_data():
     acc, rates = gr.difficulty_runs(follow, np.full(4, 0.25), 4, 5, 3)
     assert acc["grpo"].shape == (6, 4) and acc["star"].shape == (4, 4)
     assert rates["dr_grpo"] == pytest.approx(4 / 3)
+    summary = gr.difficulty_summary({"x": [[0.5, 0.2], [0.6, 0.1], [0.95, 0.15], [1.0, 0.6]]}, [0], [1])["x"]
+    assert summary == (1, 2, 3, 2, 0.1)
+    assert gr.difficulty_summary({"x": [[0.5, 0.2], [0.5, 0.3]]}, [0], [1])["x"][:4] == (None, None, None, None)
+    with pytest.raises(ValueError, match="accuracies"):
+        gr.difficulty_summary({"x": [0.5, 0.2]}, [0], [1])
     # Dr. GRPO at learning rate G/(G-1) is RFT at learning rate 1: the same iterates
     assert np.allclose(acc["dr_grpo"], acc["rft"], rtol=0, atol=1e-12)
