@@ -12,6 +12,8 @@ One module per concept:
   versus policy gradient").
 - :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
   accuracy ("STaR versus policy gradient").
+- :mod:`starlib.pass_at_k`: pass@k, its unbiased estimator, crossovers, chain-level accuracy and
+  support ("pass@k: sharpening or new reasoning?").
 - :mod:`starlib.group_rl`: RFT, Dr. GRPO, GRPO and Reinforce-Rej, one gradient with different
   weights ("One gradient, different weights").
 - :mod:`starlib.tables`: plain-text tables that fit the page (every chapter).
@@ -180,6 +182,21 @@ from .group_rl import (
     zero_signal_probability,
 )
 
+from .pass_at_k import (
+    FiniteSampleRuns,
+    PassAtKTrajectory,
+    crossover_k,
+    finite_sample_pass_at_k_runs,
+    finite_sample_pass_at_k_trajectory,
+    pass_at_infinity,
+    pass_at_k,
+    pass_at_k_estimate,
+    pass_at_k_trajectory,
+    question_chain_accuracy,
+    sampled_pass_at_k,
+    support_fraction,
+)
+
 __all__ = [
     "EnumeratedStar",
     "FollowCounts",
@@ -322,5 +339,18 @@ __all__ = [
     "tabular_group_step_by_enumeration",
     "weight_curves",
     "zero_signal_probability",
+    # the chapter "pass@k: sharpening or new reasoning?"
+    "FiniteSampleRuns",
+    "PassAtKTrajectory",
+    "crossover_k",
+    "finite_sample_pass_at_k_runs",
+    "finite_sample_pass_at_k_trajectory",
+    "pass_at_infinity",
+    "pass_at_k",
+    "pass_at_k_estimate",
+    "pass_at_k_trajectory",
+    "question_chain_accuracy",
+    "sampled_pass_at_k",
+    "support_fraction",
 ]
 __version__ = "0.1.0"
