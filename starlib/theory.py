@@ -524,8 +524,10 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
     by about delta^(T-1) per iteration (Chapter 4), which can be below any
     fixed ``tol`` long before the iterates escape. Read ``converged`` as "stopped
     moving at this tolerance", and compare the point with the fixed points of
-    Chapter 4 (vertices of {0, 1}^T, attracting when an even number of steps
-    are 0, or two or more steps exactly at chance) before calling it a limit.
+    Chapter 4 (vertices of {0, 1}^T, attracting at temperature 1 when an even
+    number of steps are 0 and, below temperature 1, whenever their accuracy is
+    positive (Chapter 6); or two or more steps exactly at chance) before calling
+    it a limit.
     A ``tol`` of 0 can fail to stop: in floats a step at 1 may come back one
     unit in the last place below 1 and cycle. Floats only. Introduced in
     Chapter 4.
