@@ -300,6 +300,10 @@ def test_command_line_writes_the_documented_json(tmp_path, monkeypatch):
         (["--max-iterations", "-1"], "max_iterations"),
         (["--device", "tpu"], "device"),
         (["--config", "huge"], "invalid choice"),
+        (["--finetune-learning-rate", "0"], "finetune_learning_rate"),
+        (["--finetune-batch-rows", "0"], "finetune_batch_rows"),
+        (["--finetune-steps", "-5"], "finetune_steps"),
+        (["--fit-tolerance", "nan"], "finetune_fit_tolerance"),
     ],
 )
 def test_command_line_rejects_bad_options_without_a_traceback(args, message):
