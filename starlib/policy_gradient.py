@@ -20,7 +20,7 @@ Two parameterisations of the same policy:
   so no clip is needed.
 
 **One score sum.** Both come from the centred sum (1/n) sum_i (r_i - b)(f_it - p_t),
-with b = kept / n the batch's mean reward (:func:`_centred_score_sum`): it is the
+with b = kept / n the batch's mean reward: it is the
 logit step per unit learning rate, p_t (1 - p_t) times the p-coordinate step, and
 the natural-gradient step of :func:`starlib.comparisons.natural_reinforce_step`.
 
