@@ -7,7 +7,9 @@ reports: the spread of one sampled update, accuracy trajectories over seeds,
 the fraction of runs that leave the plateau within an iteration budget, and the
 smallest sample size on a grid for which most runs do. Every function takes its
 random generator ``rng`` explicitly; the same generator state gives the same
-answer. Floats only. Introduced in the chapter "Finite samples".
+answer. Floats, except :func:`exact_estimate_moments`, the exact law of one refit
+by enumeration in Fractions, which the chapter's Monte Carlo checks rest on.
+Introduced in the chapter "Finite samples".
 """
 
 import numbers
