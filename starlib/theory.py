@@ -615,6 +615,37 @@ def below_chance_starts(rng, n, M, T):
     return out
 
 
+TwoStepPortrait = namedtuple("TwoStepPortrait", "grid to_optimum to_spurious arrow_start arrow_move")
+TwoStepPortrait.__doc__ = """The phase portrait of exact STaR for T = 2; from :func:`starlib.theory.two_step_portrait`.
+
+``grid`` the cell centres on each axis; ``to_optimum`` and ``to_spurious`` boolean arrays
+(grid x grid, ``[i, j]`` for p_1 = grid[j], p_2 = grid[i]) marking the starts whose limit is (1, 1) or
+(0, 0); ``arrow_start`` (n, n, 2) the arrow positions and ``arrow_move`` their one-step displacement
+p' - p.
+"""
+
+
+def two_step_portrait(M, grid_points=400, arrow_points=12):
+    """Where exact STaR goes from every start of a grid, for two steps (the data of a figure).
+
+    Classifies the centres of a ``grid_points`` x ``grid_points`` grid of
+    (p_1, p_2) by the vertex :func:`starlib.theory.vertex_limit` reaches, and
+    gives the one-step displacement on a coarser ``arrow_points`` grid.
+    Returns a :class:`starlib.theory.TwoStepPortrait`. Introduced in Chapter 4.
+    """
+    M = _checks.num_states(M)
+    grid_points = _checks.integer(grid_points, "grid_points", 2, "points per axis")
+    arrow_points = _checks.integer(arrow_points, "arrow_points", 1, "arrows per axis")
+    grid = (np.arange(grid_points) + 0.5) / grid_points
+    G1, G2 = np.meshgrid(grid, grid)
+    vertex = vertex_limit(np.stack([G1, G2], axis=-1), M)
+    arrows = (np.arange(arrow_points) + 0.5) / arrow_points
+    A1, A2 = np.meshgrid(arrows, arrows)
+    start = np.stack([A1, A2], axis=-1)
+    return TwoStepPortrait(grid, (vertex == 1).all(axis=-1), (vertex == 0).all(axis=-1),
+                           start, star_step(start, M) - start)
+
+
 SignRuleVertex = namedtuple("SignRuleVertex", "vertex iterations point")
 SignRuleVertex.__doc__ = """A limit decided by the sign rule; returned by :func:`starlib.theory.sign_rule_vertex`.
 

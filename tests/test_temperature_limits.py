@@ -136,3 +136,29 @@ def test_sign_rule_vertex_agrees_with_the_oracle():
 def test_sign_rule_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_two_step_portrait_basins_follow_the_boundary():
+    portrait = sl.two_step_portrait(3, grid_points=60, arrow_points=4)
+    G1, G2 = np.meshgrid(portrait.grid, portrait.grid)
+    assert (portrait.to_optimum ^ portrait.to_spurious).all()
+    # boundary (M - 1)^2 p1 p2 = (1 - p1)(1 - p2), from the diagonal map p -> p1 p2 / A
+    assert np.array_equal(portrait.to_spurious, 4 * G1 * G2 < (1 - G1) * (1 - G2))
+    landed = portrait.arrow_start + portrait.arrow_move
+    assert np.allclose(landed[..., 0], landed[..., 1], atol=1e-14)
+    for p1, p2 in ((Fraction(1, 8), Fraction(3, 8)), (Fraction(5, 8), Fraction(7, 8))):
+        exact = star_step([p1, p2], 3)
+        assert exact[0] == exact[1]
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: sl.two_step_portrait(1), "M"),
+        (lambda: sl.two_step_portrait(3, grid_points=1), "grid_points"),
+        (lambda: sl.two_step_portrait(3, arrow_points=0.5), "arrow_points"),
+    ],
+)
+def test_two_step_portrait_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
