@@ -615,6 +615,49 @@ def below_chance_starts(rng, n, M, T):
     return out
 
 
+StarCurve = namedtuple("StarCurve", "p accuracy sampled_accuracy kept_wrong step_wrong")
+StarCurve.__doc__ = """One exact STaR run, iteration by iteration; returned by :func:`starlib.theory.star_curve`.
+
+Floats, computed in the arithmetic of the start: ``p`` (n + 1, T) the iterates p^0..p^n;
+``accuracy`` (n + 1) the accuracy of each p^k sampled at temperature 1; ``sampled_accuracy``
+(n + 1) its success rate at the run's temperature, the fraction of chains STaR keeps;
+``kept_wrong`` (n + 1) the fraction of those kept chains with some wrong step; ``step_wrong``
+(n, T) the per-step wrong rate of the kept chains, which is the next error 1 - p^(k+1).
+"""
+
+
+def star_curve(p0, M, n, temperature=1):
+    """The exact STaR run from one policy ``p0`` (shape (T,)) for ``n`` iterations.
+
+    Iterates :func:`starlib.theory.star_step` in the arithmetic of ``p0`` and
+    converts to floats only at the end, so that with Fractions the wrong rates
+    keep their relative accuracy far below 1e-16, where ``1 - p`` in floats is 0.
+    Returns a :class:`starlib.theory.StarCurve`. Exact input needs a
+    temperature 1/k. Introduced in Chapter 6.
+    """
+    arr = _checks.one_policy(p0, "p0", kind=_checks.arithmetic_of(p0, M))
+    M = _checks.num_states(M)
+    kind = _checks.arithmetic_of(p0, M)
+    if kind == SYMBOLIC:
+        raise ValueError("p0 must be floats or Fractions for a whole run; got symbols")
+    from .chain import tempered  # the public, validated form, for Fractions and floats alike
+
+    n = _checks.iterations(n, "n")
+    _checks.temperature(temperature, kind)
+    runs = [list(arr)]
+    for _ in range(n):
+        runs.append(list(star_step(runs[-1], M, temperature=temperature)))
+    sampled = [list(np.atleast_1d(tempered(p, M, temperature))) for p in runs]
+    as_float = lambda rows: np.array([[float(x) for x in row] for row in rows])  # noqa: E731
+    return StarCurve(
+        as_float(runs),
+        np.array([float(accuracy(p, M)) for p in runs]),
+        np.array([float(accuracy(p, M)) for p in sampled]),
+        np.array([float(kept_wrong_rate(p, M)) for p in sampled]),
+        as_float([[1 - x for x in p] for p in runs[1:]]).reshape(n, len(arr)),
+    )
+
+
 TwoStepPortrait = namedtuple("TwoStepPortrait", "grid to_optimum to_spurious arrow_start arrow_move")
 TwoStepPortrait.__doc__ = """The phase portrait of exact STaR for T = 2; from :func:`starlib.theory.two_step_portrait`.
 
@@ -661,9 +704,11 @@ def sign_rule_vertex(p0, M, temperature=1, max_iterations=10):
     every step moves away from chance at every iteration, for every
     temperature in (0, 1]; the limit is then the vertex with 1 where the
     margin is positive and 0 where it is negative (Chapter 6,
-    ``prop-temperature-limit``). This function applies :func:`star_step` to one
-    policy ``p0`` (shape (T,)) until that holds, at most ``max_iterations``
-    times. With Fractions (and temperature 1/k) every iterate is exact, so the
+    ``prop-temperature-limit``). This function applies
+    :func:`starlib.theory.star_step` to one policy ``p0`` (shape (T,)) until
+    that holds, at most ``max_iterations`` times; exact iterates at a
+    temperature below 1 grow fast in size, so keep ``max_iterations`` small
+    there. With Fractions (and temperature 1/k) every iterate is exact, so the
     answer is a proof, not a measurement. ``temperature`` must lie in (0, 1].
     Introduced in Chapter 6.
     """

@@ -62,3 +62,19 @@ def exact_vertex(p, M, k=1, max_iterations=8):
             return vertex
         p = star_step(p, M, k)
     return None
+
+
+def kept_wrong_rate(p, M, k=1):
+    """Pr(some step not followed | answer correct) for chains sampled at temperature 1/k."""
+    T = len(p)
+    sampled = [tempered(Fraction(x), M, k) for x in p]
+    correct = wrong = Fraction(0)
+    for chain in product(range(M), repeat=T + 1):
+        weight = Fraction(1, M)
+        for t in range(T):
+            weight *= sampled[t] if chain[t + 1] == chain[t] else (1 - sampled[t]) / (M - 1)
+        if chain[-1] == chain[0]:
+            correct += weight
+            if any(chain[t + 1] != chain[t] for t in range(T)):
+                wrong += weight
+    return wrong / correct

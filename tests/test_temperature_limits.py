@@ -162,3 +162,36 @@ def test_two_step_portrait_basins_follow_the_boundary():
 def test_two_step_portrait_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_star_curve_against_the_oracle():
+    from oracle_temperature import kept_wrong_rate
+
+    p0 = [Fraction(1, 5), Fraction(2, 5), Fraction(3, 5)]
+    for k in (1, 2):
+        curve = sl.star_curve(p0, 3, 2, temperature=Fraction(1, k))
+        runs = [p0]
+        for _ in range(2):
+            runs.append(star_step(runs[-1], 3, k))
+        assert np.allclose(curve.p, [[float(x) for x in p] for p in runs], rtol=1e-15, atol=0)
+        assert np.allclose(curve.step_wrong, [[float(1 - x) for x in p] for p in runs[1:]], rtol=1e-15)
+        for n, p in enumerate(runs):
+            assert abs(curve.kept_wrong[n] - float(kept_wrong_rate(p, 3, k))) < 1e-15
+            assert abs(curve.sampled_accuracy[n] - float(sl.accuracy([tempered(x, 3, k) for x in p], 3))) < 1e-15
+    floats = sl.star_curve([0.2, 0.4, 0.6], 3, 2, temperature=0.5)
+    assert np.allclose(floats.p, sl.star_iterates([0.2, 0.4, 0.6], 3, 2, temperature=0.5), rtol=1e-14)
+    assert floats.step_wrong.shape == (2, 3) and floats.accuracy.shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: sl.star_curve([[0.2, 0.3]], 3, 2), "p0"),
+        (lambda: sl.star_curve([0.2, 0.3], 3, -1), "n"),
+        (lambda: sl.star_curve([Fraction(1, 5)] * 2, 3, 2, temperature=0.4), "temperature"),
+        (lambda: sl.star_curve([0.2, 0.3], 3, 2, temperature=np.nan), "temperature"),
+    ],
+)
+def test_star_curve_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
