@@ -70,7 +70,7 @@ def expected_reinforce_step(p, M, n, learning_rate, natural=False):
     the chapter "STaR versus policy gradient".
     """
 
-    if natural:  # the same number as the plain gradient in the logits (dp/dtheta = p (1 - p))
+    if _flag(natural, "natural"):  # the plain gradient in the logits (dp/dtheta = p (1 - p))
         return expected_logit_reinforce_step(p, M, n, learning_rate)
     M = _checks.num_states(M)
     n = _checks.sample_size(n, symbolic=True)
@@ -413,8 +413,9 @@ def compare_methods(p0, M, n, methods, target, max_iterations, rng, runs):
     rng = _checks.generator(rng)
     n = _sample_size(n)
     methods = list(methods)
-    if not methods or any(not (isinstance(m, tuple) and len(m) == 3) for m in methods):
-        raise ValueError(f"methods must be a non-empty list of (label, method, learning_rate); got methods = {methods!r}")
+    if not methods or any(not (isinstance(m, tuple) and len(m) == 3 and isinstance(m[0], str)) for m in methods):
+        raise ValueError(f"methods must be a non-empty list of (label, method, learning_rate), each label a "
+                         f"string; got methods = {methods!r}")
     out = []
     for (label, method, lr), child in zip(methods, rng.spawn(len(methods))):
         run = iterations_to_target(method, p0, M, n, target, max_iterations, child,
@@ -464,7 +465,7 @@ def learning_rate_sweep(p0, M, n, methods, rates, target, max_iterations, rng, r
     methods = list(methods)
     if not methods or any(m not in ("reinforce", "natural_reinforce", "logit_reinforce") for m in methods):
         raise ValueError(f"methods must be REINFORCE variants of {METHODS[2:]}; got methods = {methods!r}")
-    rates = [float(_checks.learning_rate(lr)) for lr in np.atleast_1d(rates)]
+    rates = _rates(rates)
     children = rng.spawn(len(methods) + 1)
     out = {}
     for method, child in zip(methods, children):
@@ -477,6 +478,20 @@ def learning_rate_sweep(p0, M, n, methods, rates, target, max_iterations, rng, r
     return out
 
 
+def _rates(rates):
+    """Validated distinct learning rates (floats) of a sweep."""
+    try:
+        values = list(np.atleast_1d(np.asarray(rates, dtype=object)).ravel())
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"rates must be a sequence of learning rates; got rates = {rates!r}") from err
+    if not values:
+        raise ValueError(f"rates must hold at least one learning rate; got rates = {rates!r}")
+    values = [float(_checks.learning_rate(lr)) for lr in values]
+    if len(set(values)) != len(values):
+        raise ValueError(f"rates must be distinct (one entry per rate in the result); got rates = {rates!r}")
+    return values
+
+
 def sweep_table(sweep, methods, rates, short_names):
     """The sweep as a table: one row per rate; per method the median iterations and the share failed.
 
@@ -484,9 +499,12 @@ def sweep_table(sweep, methods, rates, short_names):
     The failed share is followed by ``*`` when some failed run is not a collapse (see
     :class:`MethodRuns`). Introduced in the chapter "STaR versus policy gradient".
     """
-    methods, rates, short_names = list(methods), [float(lr) for lr in np.atleast_1d(rates)], list(short_names)
-    if len(short_names) != len(methods):
-        raise ValueError(f"short_names must give one name per method ({len(methods)}); got short_names = {short_names!r}")
+    methods, rates, short_names = list(methods), _rates(rates), list(short_names)
+    if not methods:
+        raise ValueError(f"methods must name at least one method of the sweep; got methods = {methods!r}")
+    if len(short_names) != len(methods) or not all(isinstance(x, str) for x in short_names):
+        raise ValueError(f"short_names must give one string per method ({len(methods)}); "
+                         f"got short_names = {short_names!r}")
     if not isinstance(sweep, dict):
         raise ValueError(f"sweep must be a learning_rate_sweep result (a dict); got sweep = {sweep!r}")
     missing = [(m, lr) for m in methods for lr in rates if not isinstance(sweep.get((m, lr)), MethodRuns)]
@@ -525,8 +543,10 @@ def run_summary(iterations, low=0.1, high=0.9):
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or (arr < -1).any():
         raise ValueError(f"iterations must be a non-empty 1-d integer array with entries >= -1; got {iterations!r}")
     for name, q in (("low", low), ("high", high)):
-        if not (isinstance(q, (int, float)) and 0 <= q <= 1):
+        if isinstance(q, (bool, np.bool_)) or not (isinstance(q, numbers.Real) and 0 <= q <= 1):
             raise ValueError(f"{name} must be a quantile in [0, 1]; got {name} = {q!r}")
+    if low > high:
+        raise ValueError(f"low must not exceed high; got low = {low!r}, high = {high!r}")
     ordered = np.sort(np.where(arr >= 0, arr, np.inf))
 
     def quantile(q):

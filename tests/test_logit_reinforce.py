@@ -274,6 +274,17 @@ BAD = [
     ("sweep", lambda: sl.sweep_table([], ["reinforce"], [1.0], ["p"])),
     ("sweep", lambda: sl.sweep_table({}, ["reinforce"], [1.0], ["p"])),
     ("short_names", lambda: sl.sweep_table({}, ["reinforce"], [1.0], ["p", "q"])),
+    ("short_names", lambda: sl.sweep_table({}, ["reinforce"], [1.0], [3])),
+    ("methods", lambda: sl.sweep_table({}, [], [1.0], [])),
+    ("rates", lambda: sl.sweep_table({}, ["reinforce"], [], ["p"])),
+    ("rates", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [], 0.9, 5, RNG, 2)),
+    ("rates", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [1.0, 1.0], 0.9, 5, RNG, 2)),
+    ("learning_rate", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], "x", 0.9, 5, RNG, 2)),
+    ("methods", lambda: sl.compare_methods([0.5], 3, 4, [(1, "star", None)], 0.9, 5, RNG, 2)),
+    ("natural", lambda: sl.expected_reinforce_step([0.5], 3, 4, 0.1, natural=math.nan)),
+    ("natural", lambda: sl.expected_reinforce_step([0.5], 3, 4, 0.1, natural="yes")),
+    ("low", lambda: sl.run_summary(np.array([1, 2]), low=True)),
+    ("low", lambda: sl.run_summary(np.array([1, 2]), low=0.9, high=0.1)),
 ]
 # issue: a sample size too large for int64 raised OverflowError or TypeError
 for huge in HUGE:
