@@ -152,7 +152,9 @@ def test_f5_float_trajectory_is_monotone_and_converges(M, deltas):
     # Margins at least 0.15 and T <= 4 keep the plateau (F6) short: 150 iterations suffice.
     p0 = sl.prob_from_margin(np.array(deltas), M)
     trajectory = sl.star_iterates(p0, M, 150)
-    ulp = 4e-16  # rounding slack at the top, where p_t' and p_t are both within an ulp of 1
+    # Rounding slack at the top, where p_t' and p_t are both within a few ulps of 1
+    # (a drop of 7.8e-16 was seen at M = 7 with margins one ulp below 1).
+    ulp = 8 * np.finfo(float).eps
     assert np.all(np.diff(trajectory, axis=0) >= -ulp)
     A = sl.accuracy(trajectory, M)
     rising = A[:-1] < 1 - 1e-12
