@@ -136,13 +136,15 @@ a chain (the proposition conditions on K >= 1). ``leading_gap`` (T,): |p'(1 - p'
 variance - 1|, how far the leading-order variance is off (0 for a certain step).
 """
 
-WrongWay = namedtuple("WrongWay", "measured normal accuracy_falls mean_kept")
+WrongWay = namedtuple("WrongWay", "measured normal accuracy_falls mean_kept kept_runs standard_error")
 WrongWay.__doc__ = """How often one sampled iteration moves down; returned by :func:`starlib.finite_samples.wrong_way_rates`.
 
 ``measured`` (T,): the fraction of runs (among those that kept a chain) whose estimate of step t
 is below p_t; ``normal`` (T,): the normal approximation :func:`starlib.theory.wrong_way_probability`;
 ``accuracy_falls``: the fraction of those runs whose refit accuracy is below the current one;
-``mean_kept``: n A, the expected number of kept chains.
+``mean_kept``: n A, the expected number of kept chains; ``kept_runs``: how many of the runs kept a
+chain (the sample the fractions are taken over); ``standard_error`` (T,): the binomial standard error
+sqrt(m (1 - m) / kept_runs) of each ``measured`` fraction m.
 """
 
 ExactOptimum = namedtuple("ExactOptimum", "first smallest_error")
@@ -233,7 +235,8 @@ def wrong_way_rates(p, M, n, runs, rng):
     A0 = float(accuracy(arr, M))
     measured = np.mean(est < arr, axis=0)
     falls = float(np.mean(accuracy(est, M) < A0))
-    return WrongWay(measured, wrong_way_probability(arr, M, n), falls, n * A0)
+    se = np.sqrt(measured * (1 - measured) / len(est))
+    return WrongWay(measured, wrong_way_probability(arr, M, n), falls, n * A0, len(est), se)
 
 
 def iterations_to_exact_optimum(p0, M, n, iterations, runs, rng):

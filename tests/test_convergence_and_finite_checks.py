@@ -149,6 +149,12 @@ def test_wrong_way_rates():
     assert w.measured.shape == (3,) and np.all(np.abs(w.measured - w.normal) < 0.02)
     assert w.mean_kept == pytest.approx(4096 * sl.accuracy(p, 64))
     assert 0 <= w.accuracy_falls <= 1
+    assert w.kept_runs == 4000  # n A = 96: every run keeps a chain
+    assert np.allclose(w.standard_error, np.sqrt(w.measured * (1 - w.measured) / 4000))
+    few = sl.wrong_way_rates(np.full(2, sl.prob_from_margin(0.3, 64)), 64, 8, 2000,
+                             np.random.default_rng(3))
+    # n = 8 chains at accuracy 0.104: about 41% of the runs keep none and are left out
+    assert abs(few.kept_runs / 2000 - (1 - (1 - sl.accuracy(np.full(2, sl.prob_from_margin(0.3, 64)), 64)) ** 8)) < 0.05
     with pytest.raises(ValueError, match="runs"):
         sl.wrong_way_rates(p, 64, 10, 0, np.random.default_rng(2))
 
