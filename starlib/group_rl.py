@@ -708,13 +708,16 @@ def group_step_by_enumeration(p, M, G, method, temperature=1, std="population"):
     return [_exact_number(x) for x in total]
 
 
-def tabular_group_step_by_enumeration(follow, q0, G, method):
+def tabular_group_step_by_enumeration(follow, q0, G, method, std="population"):
     """The tabular expected step by brute force over every group of G chains of every question.
 
     For :func:`row_follow_policy` rows: the score of follow[t, s] is 1/f for a chain
     that was at s before step t + 1 and stayed, -1/(1 - f) for one that moved, 0 for
-    a chain elsewhere. Exact, rational methods only ("rft", "dr_grpo",
-    "reinforce_rej"); every 0 < follow < 1. Cost M (M^T)^G: keep it tiny.
+    a chain elsewhere. The probability-weighted score mass is summed per (reward,
+    number of successes in the group), over every ordered group, in Fractions, then
+    multiplied by :func:`advantage`; no weight formula is used. Every 0 < follow < 1,
+    Fractions. Returns an object array (T, M): Fractions, or for ``"grpo"`` SymPy
+    numbers (its advantages are square roots). Cost M (M^T)^G: keep it tiny.
     Checks :func:`tabular_group_step`. Introduced in the chapter "One gradient,
     different weights".
     """
@@ -723,34 +726,45 @@ def tabular_group_step_by_enumeration(follow, q0, G, method):
     arr, kind = _follow_rows(follow)
     if kind != EXACT:
         raise ValueError("follow must be Fractions for the exact enumeration")
-    method = _method(method, ("rft", "dr_grpo", "reinforce_rej"))
+    method = _method(method)
     if any(x <= 0 or x >= 1 for x in arr.ravel()):
         raise ValueError(f"follow must lie strictly inside (0, 1), where the scores are finite; got {follow!r}")
     T, M = arr.shape
     q0 = _checks.distribution(q0, M, EXACT)
     G = _group_size(G)
+    std = _std(std, G)
     P = row_follow_policy(arr)
-    step = np.array(np.zeros((T, M), dtype=int) * Fraction(0), dtype=object)
+    zero = np.array(np.zeros((T, M), dtype=int) * Fraction(0), dtype=object)
+    sums = {}  # (r, K): the probability-weighted score mass of chains with reward r in groups with K successes
     for q in range(M):
         chains = []
         for rest in itertools.product(range(M), repeat=T):
             states = (q,) + rest
             prob = Fraction(1)
-            score = np.zeros((T, M), dtype=object)
+            score = zero.copy()
             for t in range(T):
                 s, s2 = states[t], states[t + 1]
                 prob *= P[t, s, s2]
                 score[t, s] = 1 / arr[t, s] if s2 == s else -1 / (1 - arr[t, s])
             chains.append((int(states[-1] == q), prob, score))
-        for group in itertools.product(chains, repeat=G):
+        mass = {}  # (K, chain): the probability of the groups with K successes, per member chain
+        for group in itertools.product(range(len(chains)), repeat=G):
             prob = Fraction(1)
-            for _, pr, _ in group:
-                prob *= pr
-            K = sum(c[0] for c in group)
-            for r, _, score in group:
-                a = advantage(r, K, G, method)
-                if a:
-                    step = step + q0[q] * prob * a * score / G
+            for i in group:
+                prob *= chains[i][1]
+            K = sum(chains[i][0] for i in group)
+            for i in group:
+                mass[K, i] = mass.get((K, i), 0) + prob
+        for (K, i), prob in mass.items():
+            r, _, score = chains[i]
+            sums[r, K] = sums.get((r, K), zero) + q0[q] * prob / G * score
+    step = zero.copy()
+    for (r, K), mass in sums.items():
+        a = advantage(r, K, G, method, std)
+        if a != 0:
+            step = step + a * mass
+    if method == "grpo":
+        step = np.vectorize(_exact_number, otypes=[object])(step)
     return step
 
 

@@ -218,16 +218,16 @@ def question_accuracy_gradient(follow, q):
     return out
 
 
-def tabular_group_step(follow, q0, G, method):
+def tabular_group_step(follow, q0, G, method, std="population"):
     """sum_q q0(q) E[(1/G) sum_i adv_i score_i | question q], every group of G chains of each question.
 
     The score of follow[t][s] for a chain is 1/f (the step from s at t followed),
-    -1/(1 - f) (it moved), or 0 (the chain was not at s before step t). Rational
-    methods only.
+    -1/(1 - f) (it moved), or 0 (the chain was not at s before step t). Returns
+    Fractions for the rational methods; for GRPO each entry is {radicand: coefficient}.
     """
     P = row_kernels(follow)
     T, M = len(follow), len(follow[0])
-    step = [[Fraction(0)] * M for _ in range(T)]
+    step = [[{} for _ in range(M)] for _ in range(T)]
     for q in range(M):
         if q0[q] == 0:
             continue
@@ -247,12 +247,14 @@ def tabular_group_step(follow, q0, G, method):
             prob = Fraction(1)
             for _, pr, _ in group:
                 prob *= pr
-            adv = advantages([c[0] for c in group], method)
+            adv = advantages([c[0] for c in group], method, std)
             for a, (_, _, score) in zip(adv, group):
-                value = a.get(1, Fraction(0))
-                if value == 0:
+                if not a:
                     continue
                 for t in range(T):
                     for s in range(M):
-                        step[t][s] += q0[q] * prob * value * score[t][s] / G
-    return step
+                        if score[t][s]:
+                            add_into(step[t][s], a, q0[q] * prob * score[t][s] / G)
+    if method == "grpo":
+        return step
+    return [[cell.get(1, Fraction(0)) for cell in row] for row in step]

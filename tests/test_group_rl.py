@@ -378,14 +378,30 @@ def test_group_step_by_enumeration_matches_the_oracle():
 def test_tabular_group_step_by_enumeration_matches_the_oracle():
     follow = [[Fraction(1, 2), Fraction(3, 10), Fraction(7, 10)], [Fraction(2, 5), Fraction(1, 2), Fraction(4, 5)]]
     q0 = [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]
-    for method in ("rft", "dr_grpo", "reinforce_rej"):
-        expected = ref.tabular_group_step(follow, q0, 2, method)
-        got = gr.tabular_group_step_by_enumeration(follow, q0, 2, method)
-        assert all(got[t, s] == expected[t][s] for t in range(2) for s in range(3))
-    with pytest.raises(ValueError, match="method"):
-        gr.tabular_group_step_by_enumeration(follow, q0, 2, "grpo")
+    for G in (2, 3):
+        for method in ("rft", "dr_grpo", "reinforce_rej"):
+            expected = ref.tabular_group_step(follow, q0, G, method)
+            got = gr.tabular_group_step_by_enumeration(follow, q0, G, method)
+            assert all(got[t, s] == expected[t][s] for t in range(2) for s in range(3))
     with pytest.raises(ValueError, match="Fractions"):
         gr.tabular_group_step_by_enumeration([[0.5, 0.5]], [0.5, 0.5], 2, "rft")
+    with pytest.raises(ValueError, match="method"):
+        gr.tabular_group_step_by_enumeration(follow, q0, 2, "ppo")
+
+
+@pytest.mark.parametrize("std", ["population", "sample"])
+def test_tabular_grpo_by_enumeration_matches_the_oracle_and_the_weights(std):
+    """GRPO's per-question weights: every group of every question, exactly, against the weighted gradients."""
+    rng = np.random.default_rng(37 if std == "population" else 38)
+    for _ in range(2):
+        follow = [[Fraction(int(k), 10) for k in rng.integers(1, 10, size=3)] for _ in range(2)]
+        weights = rng.integers(1, 5, size=3)
+        q0 = [Fraction(int(w), int(weights.sum())) for w in weights]
+        expected = ref.tabular_group_step(follow, q0, 3, "grpo", std)
+        got = gr.tabular_group_step_by_enumeration(follow, q0, 3, "grpo", std)
+        assert all(exactly_equal(got[t, s], as_sympy(expected[t][s])) for t in range(2) for s in range(3))
+        floats = gr.tabular_group_step(np.array(follow, dtype=float), np.array(q0, dtype=float), 3, "grpo", std=std)
+        assert np.allclose(np.array(got, dtype=float), floats, rtol=1e-12, atol=1e-15)
 
 
 def test_figure_data():
