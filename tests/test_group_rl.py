@@ -353,6 +353,10 @@ def test_difficulty_iterates_stay_in_range():
         (lambda: gr.per_question_weights([0.5], 2, "sft"), "method"),
         (lambda: gr.per_question_weights([0.5, 0.2], 2, "star"), "q0"),
         (lambda: gr.per_question_weights([0.0, 0.0], 2, "star", q0=[0.5, 0.5]), "c"),
+        (lambda: gr.tabular_group_step_by_enumeration([[Fraction(1, 2)] * 2], [Fraction(1, 2)] * 2, 2, "grpo", std="unbiased"), "std"),
+        (lambda: gr.tabular_group_step_by_enumeration([[Fraction(1, 2)] * 2], [Fraction(1, 2)] * 2, 1, "grpo", std="sample"), "sample"),
+        (lambda: gr.tabular_group_step_by_enumeration([[Fraction(0), Fraction(1, 2)]], [Fraction(1, 2)] * 2, 2, "rft"), "follow"),
+        (lambda: gr.tabular_group_step_by_enumeration([[Fraction(1, 2)] * 2], [Fraction(1, 2)] * 2, 0, "rft"), "G"),
     ],
 )
 def test_bad_input_names_the_argument(call, word):
