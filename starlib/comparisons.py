@@ -439,7 +439,7 @@ def comparison_table(results, n):
     if not results or not all(isinstance(r, MethodRuns) for r in results):
         raise ValueError(f"results must be a non-empty list of MethodRuns (from compare_methods); got results = {results!r}")
     n = _sample_size(n)
-    rows = [(r.label, r.summary.median, r.summary.low, r.summary.high, f"{r.summary.failed:.0%}",
+    rows = [(r.label, r.summary.median, r.summary.low, r.summary.high, f"{r.summary.failed:.1%}",
              r.summary.median * n) for r in results]
     return format_table(rows, ["method", "median", "10%", "90%", "failed", "samples"],
                         ["", "g", "g", "g", "", ".3g"])
@@ -519,7 +519,7 @@ def sweep_table(sweep, methods, rates, short_names):
         for m in methods:
             r = sweep[m, lr]
             mark = "" if r.collapsed == r.summary.failed else "*"
-            row += [r.summary.median, f"{r.summary.failed:.0%}{mark}"]
+            row += [r.summary.median, f"{r.summary.failed:.1%}{mark}"]
         rows.append(row)
     return format_table(rows, headers, [".3g"] + ["g", ""] * len(methods))
 

@@ -200,7 +200,7 @@ def test_learning_rate_sweep_runs_each_rate_and_marks_failures_that_are_not_coll
         failed = r.runs.iterations < 0
         assert r.collapsed == np.mean(failed & (r.runs.final.min(axis=1) < 1 / n))
     table = sl.sweep_table(sweep, ["reinforce", "logit_reinforce"], [0.01, 5.0], ["p", "logit"])
-    assert "100%*" in table.splitlines()[2]
+    assert "100.0%*" in table.splitlines()[2]
 
 
 # --- bad input -------------------------------------------------------------------------------------
@@ -310,3 +310,11 @@ def test_bad_input_raises_value_error_naming_the_argument(name, call):
 def test_the_largest_int64_sample_size_is_accepted():
     new = sl.reinforce_step([0.5, 0.6], 3, 2**62, np.random.default_rng(1), 0.1)
     assert np.all(np.isfinite(new))
+
+
+def test_tables_show_one_failed_run_in_two_hundred_as_half_a_percent():
+    iterations = np.array([3] * 199 + [-1])
+    runs = sl.comparisons.TargetRuns(iterations, np.full((200, 1), 0.5))
+    r = sl.comparisons.MethodRuns("p 1", "reinforce", 1.0, runs, sl.run_summary(iterations), 0.0)
+    assert "0.5%*" in sl.sweep_table({("reinforce", 1.0): r}, ["reinforce"], [1.0], ["p"])
+    assert "0.5%" in sl.comparison_table([r], 10)
