@@ -24,6 +24,13 @@ The learning rate is 1 unless given. The advantages of the methods:
 - ``"reinforce_rej"``: adv = r in a group whose rewards are not all equal, and
   0 in a group whose rewards are (Reinforce-Rej drops those groups).
 
+**Left out on purpose.** One reward per chain, 0 or 1 (with rewards +-1 the
+all-wrong filter of Reinforce-Rej would matter too); every chain has exactly T
+steps, so GRPO's per-response length normalisation ``1/|o_i|`` is the constant 1/T
+and is absorbed in the learning rate; the step is the first gradient step at
+the sampling policy, where every probability ratio is 1 and PPO-style clipping
+does not act; no KL penalty.
+
 **The result** (:prf:ref:`thm-one-direction`). Every method's
 expected step is a scalar weight times one direction, the gradient of the
 accuracy: E[step_t] = learning_rate * w(A, G) * dA/dp_t, with
