@@ -407,3 +407,19 @@ def test_finite_sample_runs():
     assert np.all(np.diff(runs.support, axis=1) <= 0) and np.all(np.diff(runs.coverage, axis=1) <= 0)
     with pytest.raises(ValueError, match="runs"):
         sl.finite_sample_pass_at_k_runs(P, g, 4, 3, 0, np.random.default_rng(12))
+
+
+def test_exact_star_keeps_the_tied_support_unless_one_step():
+    """Tied start, 0 < p_t < 1: T >= 2 keeps every transition; T = 1 keeps only the ground truth."""
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        M, T = int(rng.integers(2, 4)), int(rng.integers(1, 4))
+        p = [Fraction(int(x), 8) for x in rng.integers(1, 8, size=T)]
+        g = np.array([rng.permutation(M) for _ in range(T)])
+        P = sl.tied_kernels(p, M, g).tolist()
+        q0 = [Fraction(1, M)] * M
+        step = ref.tabular_star_step(P, g.tolist(), q0)
+        expected = oracle.support(P) if T >= 2 else {(0, s, int(g[0][s])) for s in range(M)}
+        assert oracle.support(step) == expected
+        trajectory = sl.pass_at_k_trajectory(P, g, q0, 1)
+        assert trajectory.support[1] == len(expected) / len(oracle.support(P))
