@@ -689,6 +689,44 @@ def two_step_portrait(M, grid_points=400, arrow_points=12):
                            start, star_step(start, M) - start)
 
 
+PlateauLengths = namedtuple("PlateauLengths", "offsets iterations slopes")
+PlateauLengths.__doc__ = """The plateau measured; returned by :func:`starlib.theory.plateau_lengths`.
+
+Dicts keyed by the number of steps T: ``offsets`` the start offsets d (p^0_t = 1/M + d),
+``iterations`` the exact STaR iterations to the target accuracy from each, and ``slopes`` the
+least-squares slope of log(iterations) against log(d).
+"""
+
+
+def plateau_lengths(M, offsets, target, max_iterations):
+    """Iterations to reach ``target`` from equal steps just above chance (the data of a figure).
+
+    ``offsets`` maps each number of steps T >= 2 to at least two offsets d > 0
+    with 1/M + d <= 1; every step starts at p^0_t = 1/M + d. Uses
+    :func:`starlib.theory.iterations_to_accuracy`; a start that does not reach
+    the target within ``max_iterations`` raises ValueError. Returns a
+    :class:`starlib.theory.PlateauLengths`. Introduced in Chapter 4
+    (``thm-plateau``).
+    """
+    M = _checks.num_states(M)
+    target = _checks.target_accuracy(target)
+    max_iterations = _checks.iterations(max_iterations, "max_iterations")
+    if not isinstance(offsets, dict) or not offsets:
+        raise ValueError(f"offsets must be a non-empty dict from T to offsets; got offsets = {offsets!r}")
+    by_T, lengths, slopes = {}, {}, {}
+    for T, d in offsets.items():
+        T = _checks.integer(T, "offsets", 2, "a number of steps (a key of offsets)")
+        d = np.asarray(d, dtype=float) if not isinstance(d, (str, bytes)) else np.array([np.nan])
+        if d.ndim != 1 or len(d) < 2 or not np.all(np.isfinite(d)) or np.any(d <= 0) or np.any(d > 1 - 1 / M):
+            raise ValueError(f"offsets[{T}] must be at least two offsets d with 0 < d <= 1 - 1/M; got {offsets[T]!r}")
+        n = iterations_to_accuracy(np.repeat(1 / M + d[:, None], T, axis=1), M, target, max_iterations)
+        if np.any(n < 0):
+            raise ValueError(f"max_iterations = {max_iterations} is too few to reach the target from offsets[{T}]")
+        by_T[T], lengths[T] = d, n
+        slopes[T] = float(np.polyfit(np.log(d), np.log(np.maximum(n, 1)), 1)[0])
+    return PlateauLengths(by_T, lengths, slopes)
+
+
 SignRuleVertex = namedtuple("SignRuleVertex", "vertex iterations point")
 SignRuleVertex.__doc__ = """A limit decided by the sign rule; returned by :func:`starlib.theory.sign_rule_vertex`.
 
