@@ -423,3 +423,18 @@ def test_exact_star_keeps_the_tied_support_unless_one_step():
         assert oracle.support(step) == expected
         trajectory = sl.pass_at_k_trajectory(P, g, q0, 1)
         assert trajectory.support[1] == len(expected) / len(oracle.support(P))
+
+
+def test_sampled_pass_at_k_is_unbiased_against_the_oracle():
+    """The mean of sl.sampled_pass_at_k over runs is the oracle's exact pass@k (4 standard errors)."""
+    M, T = 3, 2
+    g = np.tile(np.arange(M), (T, 1))
+    P = uneven(np.array([0.6, 0.2, 0.0]), T)
+    weights = [0.5, 0.3, 0.2]
+    c = ref.question_success(ref.markov_rows(P.tolist()), g.tolist(), weights)
+    ks = [1, 3, 8]
+    exact = [float(oracle.pass_at_k(c, k, weights)) for k in ks]
+    rng = np.random.default_rng(14)
+    runs = np.array([sl.sampled_pass_at_k(P, g, 8, ks, rng, weights) for _ in range(300)])
+    mean, se = runs.mean(axis=0), runs.std(axis=0) / np.sqrt(len(runs))
+    assert np.all(np.abs(mean - exact) < 4 * se)
