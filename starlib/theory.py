@@ -689,23 +689,26 @@ def two_step_portrait(M, grid_points=400, arrow_points=12):
                            start, star_step(start, M) - start)
 
 
-PlateauLengths = namedtuple("PlateauLengths", "offsets iterations slopes")
+PlateauLengths = namedtuple("PlateauLengths", "offsets iterations slopes curves")
 PlateauLengths.__doc__ = """The plateau measured; returned by :func:`starlib.theory.plateau_lengths`.
 
 Dicts keyed by the number of steps T: ``offsets`` the start offsets d (p^0_t = 1/M + d),
 ``iterations`` the exact STaR iterations to the target accuracy from each, and ``slopes`` the
-least-squares slope of log(iterations) against log(d).
+least-squares slope of log(iterations) against log(d). ``curves`` maps each offset d of the
+requested T to the accuracies A^0, ..., A^curve_length of its run (empty if none was requested).
 """
 
 
-def plateau_lengths(M, offsets, target, max_iterations):
+def plateau_lengths(M, offsets, target, max_iterations, curves_for=None, curve_length=1500):
     """Iterations to reach ``target`` from equal steps just above chance (the data of a figure).
 
     ``offsets`` maps each number of steps T >= 2 to at least two offsets d > 0
     with 1/M + d <= 1; every step starts at p^0_t = 1/M + d. Uses
     :func:`starlib.theory.iterations_to_accuracy`; a start that does not reach
-    the target within ``max_iterations`` raises ValueError. Returns a
-    :class:`starlib.theory.PlateauLengths`. Introduced in Chapter 4
+    the target within ``max_iterations`` raises ValueError. With
+    ``curves_for`` a key T of ``offsets``, the accuracy trajectories of those
+    T-step runs are returned too, ``curve_length`` iterations each (the data
+    of the second figure). Returns a :class:`starlib.theory.PlateauLengths`. Introduced in Chapter 4
     (``thm-plateau``).
     """
     M = _checks.num_states(M)
@@ -713,7 +716,10 @@ def plateau_lengths(M, offsets, target, max_iterations):
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     if not isinstance(offsets, dict) or not offsets:
         raise ValueError(f"offsets must be a non-empty dict from T to offsets; got offsets = {offsets!r}")
-    by_T, lengths, slopes = {}, {}, {}
+    if curves_for is not None and (isinstance(curves_for, bool) or curves_for not in offsets):
+        raise ValueError(f"curves_for must be None or a key of offsets; got curves_for = {curves_for!r}")
+    curve_length = _checks.iterations(curve_length, "curve_length")
+    by_T, lengths, slopes, curves = {}, {}, {}, {}
     for T, d in offsets.items():
         T = _checks.integer(T, "offsets", 2, "a number of steps (a key of offsets)")
         d = np.asarray(d, dtype=float) if not isinstance(d, (str, bytes)) else np.array([np.nan])
@@ -724,7 +730,9 @@ def plateau_lengths(M, offsets, target, max_iterations):
             raise ValueError(f"max_iterations = {max_iterations} is too few to reach the target from offsets[{T}]")
         by_T[T], lengths[T] = d, n
         slopes[T] = float(np.polyfit(np.log(d), np.log(np.maximum(n, 1)), 1)[0])
-    return PlateauLengths(by_T, lengths, slopes)
+        if T == curves_for:
+            curves = {float(x): accuracy(star_iterates(np.full(T, 1 / M + x), M, curve_length), M) for x in d}
+    return PlateauLengths(by_T, lengths, slopes, curves)
 
 
 SignRuleVertex = namedtuple("SignRuleVertex", "vertex iterations point")

@@ -53,3 +53,24 @@ def test_plateau_lengths_slopes_approach_the_theorem():
 def test_plateau_lengths_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_plateau_curves_reach_the_target_at_the_counted_iteration():
+    got = sl.plateau_lengths(3, {3: [0.1, 0.05], 4: [0.1, 0.05]}, 0.9, 1000,
+                             curves_for=4, curve_length=200)
+    assert sorted(got.curves) == [0.05, 0.1]
+    for d, n in zip(got.offsets[4], got.iterations[4]):
+        curve = got.curves[float(d)]
+        assert len(curve) == 201 and int(np.argmax(curve >= 0.9)) == n
+    assert sl.plateau_lengths(3, {3: [0.1, 0.05]}, 0.9, 1000).curves == {}
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: sl.plateau_lengths(3, {3: [0.1, 0.2]}, 0.9, 10, curves_for=4), "curves_for"),
+    (lambda: sl.plateau_lengths(3, {1: [0.1, 0.2]}, 0.9, 10, curves_for=True), "curves_for"),
+    (lambda: sl.plateau_lengths(3, {3: [0.1, 0.2]}, 0.9, 10, curves_for=3, curve_length=-2),
+     "curve_length"),
+])
+def test_plateau_curves_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
