@@ -7,7 +7,7 @@ probabilities p_t to
     p_t' = Pr(s_t = g_t(s_{t-1}) | final answer correct) = p_t A_{-t} / A,
 
 where A is the accuracy of the chain and A_{-t} the accuracy of the chain with
-step t removed. Introduced in Chapter 1 (accuracy) and derived in Part II.
+step t removed. Introduced in :doc:`/chapters/01_star_as_a_markov_chain` (accuracy) and derived in Part II.
 
 Floats take a fast closed form, A = 1/M + (1 - 1/M) prod_t delta_t. Where
 below-chance steps make the product of margins close to -1/(M - 1), so that the
@@ -159,11 +159,11 @@ def _prepare(p, M, name="p"):
 
 
 def accuracy(p, M):
-    """F1: the probability that the final answer is correct.
+    """The probability that the final answer is correct (:prf:ref:`thm-accuracy`).
 
     A = 1/M + (1 - 1/M) prod_t delta_t, for follow probabilities ``p`` whose last
     axis is the steps (leading axes are a batch). Exact input gives a Fraction,
-    symbolic input a SymPy expression. Introduced in Chapter 1.
+    symbolic input a SymPy expression. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     arr, M, kind = _prepare(p, M)
     x = _step_major(arr)
@@ -172,14 +172,15 @@ def accuracy(p, M):
 
 
 def star_step(p, M, temperature=1.0):
-    """F2/F8: the exact, infinite-sample STaR update of follow probabilities ``p``.
+    """The exact, infinite-sample STaR update of follow probabilities ``p``
+    (:prf:ref:`thm-star-map`; at a temperature, :prf:ref:`thm-temperature`).
 
     Chains are sampled at ``temperature`` and the refit is by maximum likelihood
     on the chains whose final answer is correct:
     p_t' = p_t (1 + (M - 1) D_{-t}) / (1 + (M - 1) D), with p_t first replaced by
     its tempered value (see :func:`starlib.chain.tempered`). The last axis of
     ``p`` is the steps; leading axes are a batch. Raises
-    :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0. Introduced in Chapter 1;
+    :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`;
     derived in Part II.
     """
     arr, M, kind = _prepare(p, M)
@@ -202,7 +203,7 @@ def star_step_eps(eps, M, temperature=1.0):
     near the optimum, where ``1 - star_step(1 - eps)`` loses every digit: it agrees
     with exact arithmetic to a relative error of about 1e-15 per step for eps down
     to 1e-300 (results below the smallest normal double, about 2e-308, underflow).
-    Floats only. Introduced in Chapter 1; Part II derives the convergence it measures.
+    Floats only. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`; Part II derives the convergence it measures.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(eps, "eps", kind=FLOAT)
@@ -219,7 +220,7 @@ def star_iterates(p0, M, n, temperature=1.0):
     """The exact STaR trajectory p^0, p^1, ..., p^n, shape (n + 1, ..., T).
 
     Iterates :func:`star_step` ``n`` times from ``p0`` (leading axes of ``p0`` are a
-    batch). Floats only. Introduced in Chapter 1.
+    batch). Floats only. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     arr, M, _ = _prepare(p0, M, name="p0")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
@@ -235,12 +236,13 @@ def star_iterates(p0, M, n, temperature=1.0):
 
 
 def kept_wrong_rate(p, M):
-    """F7: Pr(some step does not follow the ground truth | final answer correct).
+    """Pr(some step does not follow the ground truth | final answer correct)
+    (:prf:ref:`thm-kept-wrong-rate`).
 
     Equals 1 - prod_t p_t / A. Computed by a recurrence over "followed every step
     so far", "on track after a wrong step" and "off track", whose terms are all
     non-negative, so it is accurate in relative terms even when almost every kept
-    chain is faithful. Exact input gives a Fraction. Introduced in Chapter 1.
+    chain is faithful. Exact input gives a Fraction. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     arr, M, kind = _prepare(p, M)
     x = _step_major(arr)
@@ -260,7 +262,8 @@ def kept_wrong_rate(p, M):
 
 
 def accuracy_gradient(p, M):
-    """F3: the gradient of the accuracy, dA/dp_t = D_{-t} = prod_{u != t} delta_u.
+    """The gradient of the accuracy, dA/dp_t = D_{-t} = prod_{u != t} delta_u
+    (:prf:ref:`thm-improvement`).
 
     The accuracy A = 1/M + (1 - 1/M) prod_t delta_t is affine in each p_t, and
     d delta_t / d p_t = M / (M - 1), so the factors cancel and the partial
@@ -268,7 +271,7 @@ def accuracy_gradient(p, M):
     also the expected update of plain REINFORCE on A in these coordinates, per
     unit learning rate. The last axis of ``p`` is the steps; leading axes are a
     batch. Exact input gives Fractions, symbolic input SymPy expressions.
-    Introduced in Chapter 3.
+    Introduced in :doc:`/chapters/03_the_star_map`.
     """
     arr, M, kind = _prepare(p, M)
     x = _step_major(arr)
@@ -278,7 +281,7 @@ def accuracy_gradient(p, M):
 
 
 def margin_for_accuracy(A, M, T):
-    """F1 inverted: the margin each of T equal steps needs for accuracy ``A``.
+    """The accuracy formula (:prf:ref:`thm-accuracy`) inverted: the margin each of T equal steps needs for accuracy ``A``.
 
     With every step at margin delta, A = 1/M + (1 - 1/M) delta^T, so
     delta = ((M A - 1) / (M - 1))^(1/T). ``A`` must lie in [1/M, 1]; the answer is
@@ -286,7 +289,7 @@ def margin_for_accuracy(A, M, T):
     negative margins, which equal steps reach only for odd T). Elementwise in
     ``A``. Floats and Fractions give floats (the root is irrational in general);
     symbolic input gives a SymPy expression. Convert to a follow probability with
-    :func:`starlib.chain.prob_from_margin`. Introduced in Chapter 2.
+    :func:`starlib.chain.prob_from_margin`. Introduced in :doc:`/chapters/02_how_accurate_is_a_chain`.
     """
     M = _checks.num_states(M)
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
@@ -322,10 +325,10 @@ def margin_for_accuracy(A, M, T):
 
 
 def equal_steps_accuracy(delta, M, T):
-    """F1 for T equal steps: the accuracy when every step has margin ``delta``.
+    """The accuracy formula (:prf:ref:`thm-accuracy`) for T equal steps: the accuracy when every step has margin ``delta``.
 
     Elementwise in ``delta`` (in [-1/(M - 1), 1]); floats, Fractions and SymPy
-    expressions. Introduced in Chapter 2.
+    expressions. Introduced in :doc:`/chapters/02_how_accurate_is_a_chain`.
     """
     T = _checks.integer(T, "T", 1, "the number of steps")
     p = np.asarray(prob_from_margin(delta, M), dtype=object if _checks.arithmetic_of(delta) != FLOAT else float)
@@ -338,7 +341,7 @@ def detectable_accuracy(M, N, z=2.0):
     1/M + z sqrt((1/M)(1 - 1/M)/N): an accuracy estimated from N sampled chains
     of a guessing policy has standard error sqrt((1/M)(1 - 1/M)/N), so an
     accuracy below this value is not told apart from guessing at z standard
-    errors. Floats. Introduced in Chapter 2.
+    errors. Floats. Introduced in :doc:`/chapters/02_how_accurate_is_a_chain`.
     """
     M = _checks.num_states(M)
     N = _checks.sample_size(N, "N")
@@ -361,8 +364,8 @@ def margin_requirements(M, lengths, targets, N, z=2.0):
 
     Returns :class:`MarginRequirements`: :func:`margin_for_accuracy` for every
     target accuracy and length, and for the accuracy a batch of ``N`` chains
-    detects at ``z`` standard errors. The data of Chapter 2's figure and table.
-    Introduced in Chapter 2.
+    detects at ``z`` standard errors. The data of :doc:`/chapters/02_how_accurate_is_a_chain`'s figure and table.
+    Introduced in :doc:`/chapters/02_how_accurate_is_a_chain`.
     """
     M = _checks.num_states(M)
     lengths = [_checks.integer(T, "lengths", 1, "numbers of steps") for T in np.ravel(lengths)]
@@ -376,13 +379,13 @@ def margin_requirements(M, lengths, targets, N, z=2.0):
 
 
 def equal_margin_star_map(delta, M, T=3, temperature=1.0):
-    """F2 in margins: the common margin after one STaR iteration from T equal margins ``delta``.
+    """The STaR map (:prf:ref:`thm-star-map`) in margins: the common margin after one STaR iteration from T equal margins ``delta``.
 
     For T = 3 and temperature 1 it is
     delta' = ((M - 2) delta^3 + delta^2 + delta) / ((M - 1) delta^3 + 1).
     Elementwise in ``delta``; floats, Fractions and SymPy expressions. Raises
     :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0.
-    Introduced in Chapter 3.
+    Introduced in :doc:`/chapters/03_the_star_map`.
     """
     T = _checks.integer(T, "T", 1, "the number of steps")
     kind = _checks.arithmetic_of(delta)
@@ -406,7 +409,7 @@ def star_gradient_cosine(p, M):
     The last axis of ``p`` is the steps; leading axes are a batch. Floats.
     Raises ValueError where either vector is zero (for instance when two steps
     are uniform, or every p_t is 0 or 1), since the angle is then undefined.
-    Introduced in Chapter 3.
+    Introduced in :doc:`/chapters/03_the_star_map`.
     """
     arr, step, gradient = _step_and_gradient(p, M)
     norms = np.linalg.norm(step, axis=-1) * np.linalg.norm(gradient, axis=-1)
@@ -423,7 +426,7 @@ def star_gradient_cosine_bound(p):
     w_t = p_t (1 - p_t) / A, so by the Kantorovich inequality its cosine with the
     gradient is at least 2 sqrt(k) / (1 + k), with k = min_t w_t / max_t w_t. The
     last axis of ``p`` is the steps; floats. Raises ValueError where every p_t is
-    0 or 1. Introduced in Chapter 3.
+    0 or 1. Introduced in :doc:`/chapters/03_the_star_map`.
     """
     arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
     w = arr * (1.0 - arr)
@@ -443,7 +446,7 @@ def logit_natural_step(p, M, step_size=1.0):
     theta_t' = theta_t + step_size D_{-t} / A; the result is returned as follow
     probabilities. To first order in ``step_size`` it is the same move as
     p + step_size (star_step(p) - p). Every p_t must lie strictly inside (0, 1).
-    The last axis of ``p`` is the steps; floats. Introduced in Chapter 3.
+    The last axis of ``p`` is the steps; floats. Introduced in :doc:`/chapters/03_the_star_map`.
     """
     arr, M, _ = _prepare(p, M)
     arr = arr.astype(float)
@@ -461,7 +464,7 @@ def logit_natural_step(p, M, step_size=1.0):
     return np.exp(-np.logaddexp(0.0, -theta))
 
 
-# --- Chapter 4: how long STaR takes, and where it ends ------------------------------------------
+# --- :doc:`/chapters/04_what_a_pretrained_model_needs`: how long STaR takes, and where it ends ------------------------------------------
 
 
 def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
@@ -480,7 +483,7 @@ def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
     :func:`starlib.theory.star_limit`). Returns an int64 array of the batch
     shape, or a Python int for a single chain. Floats only; an iterate with
     accuracy 0 raises :class:`~starlib.chain.NoKeptChainsError`, as
-    :func:`starlib.theory.star_step` does. Introduced in Chapter 4.
+    :func:`starlib.theory.star_step` does. Introduced in :doc:`/chapters/04_what_a_pretrained_model_needs`.
     """
     arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
     M = _checks.num_states(M)
@@ -521,16 +524,16 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
     tolerance was met. A fixed point stops after k = 1.
 
     **A plateau is not a limit.** Near chance with T >= 3 steps the map moves
-    by about delta^(T-1) per iteration (Chapter 4), which can be below any
+    by about delta^(T-1) per iteration (:doc:`/chapters/04_what_a_pretrained_model_needs`), which can be below any
     fixed ``tol`` long before the iterates escape. Read ``converged`` as "stopped
     moving at this tolerance", and compare the point with the fixed points of
-    Chapter 4 (vertices of {0, 1}^T, attracting at temperature 1 when an even
+    :doc:`/chapters/04_what_a_pretrained_model_needs` (vertices of {0, 1}^T, attracting at temperature 1 when an even
     number of steps are 0 and, below temperature 1, whenever their accuracy is
-    positive (Chapter 6); or two or more steps exactly at chance) before calling
+    positive (:doc:`/chapters/06_robustness`); or two or more steps exactly at chance) before calling
     it a limit.
     A ``tol`` of 0 can fail to stop: in floats a step at 1 may come back one
     unit in the last place below 1 and cycle. Floats only. Introduced in
-    Chapter 4.
+    :doc:`/chapters/04_what_a_pretrained_model_needs`.
     """
     arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
     M = _checks.num_states(M)
@@ -576,8 +579,8 @@ def vertex_limit(p0, M, temperature=1.0, max_iterations=20_000, tol=1e-13):
     where it ends always wrong. A chain that did not stop within
     ``max_iterations``, or stopped farther than 1e-9 from every vertex (on a
     plateau near chance, say), gets -1 in every entry: read -1 as
-    "unresolved", never as a limit. Floats only. Introduced in Chapter 4;
-    Chapter 6 compares the limits at two temperatures
+    "unresolved", never as a limit. Floats only. Introduced in :doc:`/chapters/04_what_a_pretrained_model_needs`;
+    :doc:`/chapters/06_robustness` compares the limits at two temperatures
     (:func:`starlib.theory.limit_changes`).
     """
     arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
@@ -596,8 +599,8 @@ def below_chance_starts(rng, n, M, T):
     Each step is independently below chance with probability 1/2, its follow
     probability then uniform in [0, 1/M), and otherwise uniform in (1/M, 1];
     draws with every step above chance are redrawn (their limit is the optimum
-    at every temperature up to 1, Chapter 6). Both signs of the product of
-    margins occur. Introduced in Chapter 6.
+    at every temperature up to 1, :doc:`/chapters/06_robustness`). Both signs of the product of
+    margins occur. Introduced in :doc:`/chapters/06_robustness`.
     """
     rng = _checks.generator(rng)
     n = _checks.integer(n, "n", 1, "the number of starts")
@@ -633,7 +636,7 @@ def star_curve(p0, M, n, temperature=1):
     converts to floats only at the end, so that with Fractions the wrong rates
     keep their relative accuracy far below 1e-16, where ``1 - p`` in floats is 0.
     Returns a :class:`starlib.theory.StarCurve`. Exact input needs a
-    temperature 1/k. Introduced in Chapter 6.
+    temperature 1/k. Introduced in :doc:`/chapters/06_robustness`.
     """
     arr = _checks.one_policy(p0, "p0", kind=_checks.arithmetic_of(p0, M))
     M = _checks.num_states(M)
@@ -674,7 +677,7 @@ def two_step_portrait(M, grid_points=400, arrow_points=12):
     Classifies the centres of a ``grid_points`` x ``grid_points`` grid of
     (p_1, p_2) by the vertex :func:`starlib.theory.vertex_limit` reaches, and
     gives the one-step displacement on a coarser ``arrow_points`` grid.
-    Returns a :class:`starlib.theory.TwoStepPortrait`. Introduced in Chapter 4.
+    Returns a :class:`starlib.theory.TwoStepPortrait`. Introduced in :doc:`/chapters/04_what_a_pretrained_model_needs`.
     """
     M = _checks.num_states(M)
     grid_points = _checks.integer(grid_points, "grid_points", 2, "points per axis")
@@ -708,10 +711,12 @@ def plateau_lengths(M, offsets, target, max_iterations, curves_for=None, curve_l
     the target within ``max_iterations`` raises ValueError. With
     ``curves_for`` a key T of ``offsets``, the accuracy trajectories of those
     T-step runs are returned too, ``curve_length`` iterations each (the data
-    of the second figure). Returns a :class:`starlib.theory.PlateauLengths`. Introduced in Chapter 4
+    of the second figure). Returns a :class:`starlib.theory.PlateauLengths`. Introduced in :doc:`/chapters/04_what_a_pretrained_model_needs`
     (``thm-plateau``).
     """
     M = _checks.num_states(M)
+    if isinstance(target, (str, bytes, bool)):
+        raise ValueError(f"target must be one accuracy in (0, 1]; got target = {target!r}")
     target = _checks.target_accuracy(target)
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     if not isinstance(offsets, dict) or not offsets:
@@ -749,14 +754,14 @@ def sign_rule_vertex(p0, M, temperature=1, max_iterations=10):
     Once no step is at chance and the product of the margins is positive,
     every step moves away from chance at every iteration, for every
     temperature in (0, 1]; the limit is then the vertex with 1 where the
-    margin is positive and 0 where it is negative (Chapter 6,
+    margin is positive and 0 where it is negative (:doc:`/chapters/06_robustness`,
     ``prop-temperature-limit``). This function applies
     :func:`starlib.theory.star_step` to one policy ``p0`` (shape (T,)) until
     that holds, at most ``max_iterations`` times; exact iterates at a
     temperature below 1 grow fast in size, so keep ``max_iterations`` small
     there. With Fractions (and temperature 1/k) every iterate is exact, so the
     answer is a proof, not a measurement. ``temperature`` must lie in (0, 1].
-    Introduced in Chapter 6.
+    Introduced in :doc:`/chapters/06_robustness`.
     """
     arr = _checks.one_policy(p0, "p0", kind=_checks.arithmetic_of(p0, M))
     M = _checks.num_states(M)
@@ -791,7 +796,7 @@ def limit_changes(p0, M, temperature, reference=1.0, max_iterations=20_000):
     Returns a :class:`starlib.theory.LimitChanges`. The temperature enters at
     every iteration (chains are sampled from the tempered refit policy), so the
     limit itself, not only the start, can depend on it. Floats only.
-    Introduced in Chapter 6.
+    Introduced in :doc:`/chapters/06_robustness`.
     """
     try:
         _checks.temperature(reference, FLOAT)
@@ -814,8 +819,7 @@ def mean_inverse_kept(n, A):
     moment (see :func:`starlib.theory.star_step_mc_variance`). It is computed by
     summing the probability mass function (log-factorials by cumulative sums), and
     is close to 1/(n A) (1 + (1 - A)/(n A)) once n A is large. Elementwise in
-    ``A`` (floats in (0, 1]); ``n`` a positive integer. Introduced in the chapter
-    "Finite samples".
+    ``A`` (floats in (0, 1]); ``n`` a positive integer. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     n = _checks.sample_size(n)
     arr, _ = _checks.probabilities(A, "A", kind=FLOAT, min_ndim=0)
@@ -837,7 +841,7 @@ def mean_inverse_kept(n, A):
 
 
 def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
-    """F10: the variance of the finite-sample STaR estimate of p_t' from ``n`` chains.
+    """The variance (:prf:ref:`prop-finite-sample-variance`) of the finite-sample STaR estimate of p_t' from ``n`` chains.
 
     One sampled iteration keeps K ~ Binomial(n, A) chains (A the accuracy of the
     sampled policy) and, given K, the number of kept chains that follow step t is
@@ -847,7 +851,7 @@ def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
     of ``p`` is the steps; leading axes are a batch; ``temperature`` is the
     sampling temperature, as in :func:`starlib.theory.star_step`. Floats only.
     Raises :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0.
-    Introduced in the chapter "Finite samples".
+    Introduced in :doc:`/chapters/07_finite_samples`.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
@@ -871,7 +875,7 @@ def wrong_way_probability(p, M, n, temperature=1.0):
     every margin positive the exact drift p_t' - p_t is positive, so this is the
     chance that a sampled iteration steps the wrong way. No continuity correction:
     the approximation is for n A large. Floats only; last axis the steps. Introduced
-    in the chapter "Finite samples".
+    in :doc:`/chapters/07_finite_samples`.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
@@ -899,7 +903,7 @@ def escape_samples(delta0, M, T, near_chance=False):
     v ~ M/(M - 1), which gives the ``near_chance=True`` form
     n* = (T/2) (M/(M - 1)) delta0^(-T). A leading-order prediction, not a bound;
     the chapter measures how well it holds. Elementwise in ``delta0``; floats.
-    Introduced in the chapter "Finite samples".
+    Introduced in :doc:`/chapters/07_finite_samples`.
     """
     M = _checks.num_states(M)
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
@@ -931,7 +935,7 @@ def collapse_probability(p, M, n, temperature=1.0):
     the refit sets p_t to exactly 0 (or leaves it, when nothing is kept) with this
     probability. In the tied family with a maximum-likelihood refit a step at 0
     stays at 0: no sampled chain follows it again. The last axis of ``p`` is the
-    steps; floats only. Introduced in the chapter "Finite samples".
+    steps; floats only. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
@@ -972,7 +976,7 @@ def quadratic_recurrence_iterations(eps0, M, T, target):
     (:prf:ref:`thm-quadratic-rate`); it solves to eps_n = (c eps0)^(2^n)/c, so
     the answer is the smallest n >= 0 with 2^n >= ln(c target)/ln(c eps0). Needs
     c eps0 < 1 (else the recurrence does not shrink) and 0 < ``target``.
-    Introduced in the chapter "Convergence".
+    Introduced in :doc:`/chapters/05_convergence`.
     """
     eps0, M, T = _equal_error_start(eps0, M, T)
     goal, _ = _checks.probabilities(target, "target", kind=FLOAT, min_ndim=0)

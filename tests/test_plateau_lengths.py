@@ -48,6 +48,7 @@ def test_plateau_lengths_slopes_approach_the_theorem():
     (lambda: sl.plateau_lengths(3, {3: [0.01, 0.02]}, 0.9, 2), "max_iterations"),
     (lambda: sl.plateau_lengths(1, {3: [0.1, 0.2]}, 0.9, 10), "M"),
     (lambda: sl.plateau_lengths(3, {3: [0.1, 0.2]}, 1.5, 10), "target"),
+    (lambda: sl.plateau_lengths(3, {3: [0.1, 0.2]}, "0.5", 10), "target"),
     (lambda: sl.plateau_lengths(3, {3: [0.1, 0.2]}, 0.9, -1), "max_iterations"),
 ])
 def test_plateau_lengths_bad_input(call, name):
