@@ -48,6 +48,8 @@ def _index(shape, flat_index):
 def _as_array(value, name, kind):
     try:
         if kind == FLOAT:
+            if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind in "US":
+                raise TypeError("text is not a number")  # NumPy would parse "0.5" as 0.5
             return np.array(value, dtype=float)
         arr = np.array(value, dtype=object)
     except (TypeError, ValueError) as err:
@@ -189,6 +191,18 @@ def sample_size(n, name="n", symbolic=False):
     if symbolic and _is_sympy(n) and not n.is_number:
         return n
     return integer(n, name, 1, "the number of sampled chains")
+
+
+#: The largest number of chains a sampler accepts (NumPy draws the counts as int64).
+MAX_SAMPLES = int(np.iinfo(np.int64).max)
+
+
+def sampled_size(n, name="n"):
+    """Validate a number of chains to sample: an integer in [1, MAX_SAMPLES]."""
+    n = sample_size(n, name)
+    if n > MAX_SAMPLES:
+        raise ValueError(f"{name} must be at most {MAX_SAMPLES} (the sampled counts are int64); got {name} = {n!r}")
+    return n
 
 
 def iterations(value, name="iterations"):

@@ -303,7 +303,7 @@ def accuracy_bands(p0, M, sizes, iterations, runs, seed):
     Introduced in the chapter "Finite samples".
     """
     arr, M = _one_policy(p0, M, "p0")
-    sizes = [_checks.sample_size(s, "sizes") for s in sizes]
+    sizes = [_checks.sampled_size(s, "sizes") for s in sizes]
     if not sizes:
         raise ValueError("sizes must name at least one sample size; got []")
     seed = _checks.integer(seed, "seed", 0, "a random seed")
@@ -339,6 +339,7 @@ def measure_escape(delta0, M, T, target, runs, rng, fraction=0.9):
     """
     M = _checks.num_states(M)
     T = _checks.integer(T, "T", 1, "the number of steps")
+    escape_samples(delta0, M, T)  # validates delta0 before any run
     p0 = np.full(T, prob_from_margin(float(delta0), M))
     exact_its = iterations_to_accuracy(p0, M, target, 10**6)
     if exact_its < 0:

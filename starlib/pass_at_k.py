@@ -218,7 +218,7 @@ def sampled_pass_at_k(policy, g, n, k, rng, question_weights=None):
     policy, kind = _prepare_kernel(policy, "policy")
     T, M = policy.shape[0], policy.shape[-1]
     g = _checks.ground_truth(g, T, M)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     ks, scalar_k = _k_values(k)
     if not isinstance(ks, np.ndarray):
         raise ValueError(f"k must be an integer or an array of integers; got k = {k!r}")
@@ -439,7 +439,7 @@ def finite_sample_pass_at_k_trajectory(policy, g, n, iterations, rng):
         raise ValueError("finite-sample STaR samples in floats; pass policy as floats")
     T, M = policy.shape[0], policy.shape[-1]
     g = _checks.ground_truth(g, T, M)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     iterations = _checks.iterations(iterations)
     rng = _checks.generator(rng)
     context = "markov" if policy.ndim == 3 else "history"

@@ -50,7 +50,7 @@ def plan(follow, M, temperature=1.0, target=0.9, max_iterations=30, samples=None
         target = _checks.target_accuracy(target)
     max_iterations = _checks.integer(max_iterations, "max_iterations", 0, "a number of iterations >= 0")
     if samples is not None:
-        samples = _checks.sample_size(samples, "samples")
+        samples = _checks.sampled_size(samples, "samples")
     out = dict(M=M, temperature=tau, target=target, samples=samples, accuracy=[], sampling_accuracy=[],
                follow=[], kept_wrong_rate=[], iterations_to_target=None)
     if samples is not None:

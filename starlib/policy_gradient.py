@@ -52,10 +52,7 @@ MAX_CHAINS = int(np.iinfo(np.int64).max)
 
 def _sample_size(n):
     """A number of sampled chains that the int64 binomial draws can hold."""
-    n = _checks.sample_size(n)
-    if n > MAX_CHAINS:
-        raise ValueError(f"n must be at most {MAX_CHAINS} (the counts are int64); got n = {n!r}")
-    return n
+    return _checks.sampled_size(n)
 
 
 def _centred_score_sum(sampled, n, kept, followed_kept, followed_failed, baseline=True):

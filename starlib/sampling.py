@@ -94,7 +94,7 @@ def sample_chains(p, M, n, rng, temperature=1.0, backend="numpy", device="auto")
     "Finite samples".
     """
     x, _, M, _ = _tied(p, M, temperature, one_chain=True)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     rng = _checks.generator(rng)
     follow = x[:, 0]
     if backend == "torch":
@@ -153,7 +153,7 @@ def sample_tabular_chains(P, g, q0, n, rng):
     the chapter "Finite samples".
     """
     P, g, q0, _ = _prepare_tabular(P, g, q0)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     rng = _checks.generator(rng)
     P = P.astype(float)
     q0 = q0.astype(float)
@@ -268,7 +268,7 @@ def follow_counts(p, M, n, rng, temperature=1.0):
     runs, each with n chains. Introduced in the chapter "Finite samples".
     """
     x, eps, M, shape = _tied(p, M, temperature)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     rng = _checks.generator(rng)
     kept, followed_kept, followed_failed = _counts(x, eps, M, n, rng)
     batch = shape[:-1]
@@ -301,7 +301,7 @@ def star_step_mc(p, M, n, rng, temperature=1.0):
     are a batch of independent runs. Introduced in the chapter "Finite samples".
     """
     x, eps, M, shape = _tied(p, M, temperature)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     rng = _checks.generator(rng)
     kept, followed_kept, _ = _counts(x, eps, M, n, rng)
     if not kept.all():
@@ -326,7 +326,7 @@ def star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
 def _iterates_mc(p0, M, n, iterations, rng, temperature, kept_counts):
     """Iterate a finite-sample refit; ``kept_counts(p, eps, M, n, rng)`` gives (kept, followed_kept)."""
     x, _, M, shape = _tied(p0, M, 1.0, name="p0")
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     iterations = _checks.iterations(iterations)
     tau = float(_checks.temperature(temperature, FLOAT))
     rng = _checks.generator(rng)
@@ -361,7 +361,7 @@ def sample_chains_per_question(policy, n, rng):
     if policy.shape[1:] != (M,) * (policy.ndim - 1):
         raise ValueError(f"policy must have shape (T, M, M) or (T, M, M, M); got shape {policy.shape}")
     _checks.kernels(policy.reshape(-1, M, M), FLOAT)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     rng = _checks.generator(rng)
     rows = policy.reshape(T, -1, M)
     states = np.empty((M * n, T + 1), dtype=np.int64)

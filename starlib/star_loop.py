@@ -215,7 +215,7 @@ def run_star(pretrained, samples_per_problem, temperature=0.5, max_iterations=10
 
     if not isinstance(pretrained, Pretrained):
         raise ValueError(f"pretrained must be a starlib.training.Pretrained (see pretrain); got pretrained = {pretrained!r:.80}")
-    samples_per_problem = _checks.sample_size(samples_per_problem, "samples_per_problem")
+    samples_per_problem = _checks.sampled_size(samples_per_problem, "samples_per_problem")
     max_iterations = _checks.integer(max_iterations, "max_iterations", 0, "a number of iterations >= 0")
     tau = float(_checks.temperature(temperature, _checks.FLOAT))
     seed = check_seed(seed)

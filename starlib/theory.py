@@ -772,7 +772,7 @@ def sign_rule_vertex(p0, M, temperature=1, max_iterations=10):
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     p = list(arr)
     for n in range(max_iterations + 1):
-        signs = [(M * x - 1 > 0) - (M * x - 1 < 0) for x in p]
+        signs = [int(M * x - 1 > 0) - int(M * x - 1 < 0) for x in p]  # int: NumPy bools do not subtract
         if 0 not in signs and np.prod(signs) > 0:
             return SignRuleVertex(tuple(int(s > 0) for s in signs), n, p)
         if n < max_iterations:
@@ -821,7 +821,7 @@ def mean_inverse_kept(n, A):
     is close to 1/(n A) (1 + (1 - A)/(n A)) once n A is large. Elementwise in
     ``A`` (floats in (0, 1]); ``n`` a positive integer. Introduced in :doc:`/chapters/07_finite_samples`.
     """
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     arr, _ = _checks.probabilities(A, "A", kind=FLOAT, min_ndim=0)
     if (arr <= 0).any():
         i = int(np.argmax((arr <= 0).ravel()))
@@ -855,7 +855,7 @@ def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
-    n = _checks.sample_size(n)
+    n = _checks.sampled_size(n)
     tau = float(_checks.temperature(temperature, FLOAT))
     x = _step_major(arr)
     sampled, _ = _tempered_floats(x, None, M, tau)

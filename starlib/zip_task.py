@@ -208,7 +208,7 @@ def pretraining_counts(task, deltas, chains_per_problem, rng, context="markov"):
 
     if not isinstance(task, ZipTask):
         raise ValueError(f"task must be a ZipTask; got task = {task!r:.80}")
-    chains_per_problem = _checks.sample_size(chains_per_problem, "chains_per_problem")
+    chains_per_problem = _checks.sampled_size(chains_per_problem, "chains_per_problem")
     _checks.generator(rng)
     if context not in ("markov", "history"):
         raise ValueError(f"context must be 'markov' or 'history'; got context = {context!r}")
