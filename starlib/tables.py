@@ -44,6 +44,11 @@ def format_table(rows, headers, formats=None, width=PAGE_WIDTH):
     str
         The table, lines joined by newlines, without a trailing newline.
     """
+    for name, value in (("rows", rows), ("headers", headers), ("formats", formats)):
+        if value is not None and not isinstance(value, str) and not hasattr(value, "__iter__"):
+            raise ValueError(f"{name} must be a sequence; got {name} = {value!r}")
+    if rows is None or headers is None or isinstance(headers, str):
+        raise ValueError(f"rows and headers must be sequences (headers of column titles); got {headers!r}")
     headers = [str(h) for h in headers]
     if not headers:
         raise ValueError("headers must name at least one column; got []")
@@ -58,10 +63,15 @@ def format_table(rows, headers, formats=None, width=PAGE_WIDTH):
         raise ValueError(f"width must be a positive integer; got {width!r}")
     cells = []
     for i, row in enumerate(rows):
+        if isinstance(row, str) or not hasattr(row, "__iter__"):
+            raise ValueError(f"rows[{i}] must be a sequence of entries; got {row!r}")
         row = list(row)
         if len(row) != len(headers):
             raise ValueError(f"rows[{i}] has {len(row)} entries; headers name {len(headers)} columns")
-        cells.append([_cell(value, spec) for value, spec in zip(row, formats)])
+        try:
+            cells.append([_cell(value, spec) for value, spec in zip(row, formats)])
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"formats {formats!r} cannot print rows[{i}]: {err}") from err
     widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(headers)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
     lines.append("  ".join("-" * w for w in widths))
