@@ -4,8 +4,7 @@ A problem is solved in T steps through state sets S_0, ..., S_T of M states each
 a policy is one transition kernel per step, and the ground truth is one bijection
 g_t per step. The pre-trained family mixes the ground truth with uniform guessing:
 the ground-truth next state has probability p_t, each other state
-(1 - p_t) / (M - 1). Introduced in Chapter 1, "STaR and chain-of-thought as a
-Markov chain".
+(1 - p_t) / (M - 1). Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
 
 Every function accepts floats, and exact :class:`fractions.Fraction` input (then
 it answers in Fractions); the elementwise ones accept SymPy symbols too.
@@ -44,7 +43,7 @@ def margin(p, M):
     """The margin over chance, delta = (M p - 1) / (M - 1), of a step followed with probability p.
 
     delta = 0 is uniform guessing, delta = 1 the ground truth, and the smallest value
-    is -1/(M - 1), at p = 0. Elementwise; introduced in Chapter 1.
+    is -1/(M - 1), at p = 0. Elementwise; introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     M = _checks.num_states(M)
     arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
@@ -55,7 +54,7 @@ def prob_from_margin(delta, M):
     """The follow probability p = delta + (1 - delta) / M of a step with margin delta.
 
     The inverse of :func:`margin`; delta must lie in [-1/(M - 1), 1]. Elementwise;
-    introduced in Chapter 1.
+    introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     M = _checks.num_states(M)
     kind = _checks.arithmetic_of(delta, M)
@@ -76,12 +75,13 @@ def prob_from_margin(delta, M):
 
 
 def tempered(p, M, temperature):
-    """Follow probabilities of the policy sampled at a temperature (F8).
+    """Follow probabilities of the policy sampled at a temperature
+    (:prf:ref:`thm-temperature`).
 
     Sampling at temperature tau raises every probability to the power 1/tau and
     renormalises: p_tau = p^(1/tau) / (p^(1/tau) + (M - 1) q^(1/tau)), with
     q = (1 - p) / (M - 1). In floats it is computed from log-odds, so it neither
-    underflows nor overflows for any tau > 0. Elementwise; introduced in Chapter 1.
+    underflows nor overflows for any tau > 0. Elementwise; introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     M = _checks.num_states(M)
     arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
@@ -129,7 +129,7 @@ def tied_kernels(p, M, g=None):
     ground-truth next state ``g[t, s]`` and ``(1 - p[t]) / (M - 1)`` on each other
     state. ``g`` defaults to the identity at every step, which is the relabelled
     form P_t = p_t I + q_t (J - I). Exact input gives Fraction entries.
-    Introduced in Chapter 1.
+    Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     M = _checks.num_states(M)
     arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M))
@@ -149,7 +149,7 @@ def tied_kernels(p, M, g=None):
 def answers(g):
     """The correct answer s_T* = g_T(...g_1(s_0)) for every question s_0, from g of shape (T, M).
 
-    Introduced in Chapter 1.
+    Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     g = np.asarray(g)
     if g.ndim != 2:
@@ -167,7 +167,7 @@ def enumerate_chains(P, q0):
     Yields ``(states, probability)`` for all M^(T+1) chains, question s_0 drawn
     from ``q0`` and step t from ``P[t]``. Exact input (Fractions) gives exact
     probabilities. Meant for small M and T: the worked examples and the tests.
-    Introduced in Chapter 1.
+    Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     kind = _checks.arithmetic_of(P, q0)
     P = _checks.kernels(P, kind)
@@ -198,7 +198,7 @@ def star_by_enumeration(P, g, q0):
 
     Sums :func:`enumerate_chains` over all M^(T+1) chains, so it is independent of
     the closed forms in :mod:`starlib.theory` and checks them. Exact input gives
-    Fractions. Introduced in Chapter 1.
+    Fractions. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     kind = _checks.arithmetic_of(P, q0)
     P = _checks.kernels(P, kind)  # first, so that a bad P is not reported as a bad g
@@ -232,7 +232,7 @@ def random_tied_instance(rng, M_range=(2, 4), T_range=(1, 3), denominators=(12,)
     occur); each p_t is a :class:`~fractions.Fraction` k/d with k uniform in
     0..d, so p_t = 0, p_t = 1 and below-chance steps occur. ``g`` holds one
     uniformly random bijection per step, shape (T, M). The generator behind the
-    random exact checks of Chapters 1 to 3. Introduced in Chapter 1.
+    random exact checks of Chapters 1 to 3. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     rng = _checks.generator(rng)
     M_low, M_high = _integer_range(M_range, "M_range", 2)
@@ -282,7 +282,7 @@ def chain_outcomes(P, g, q0):
 
     Returns a list of one :class:`ChainOutcome` per chain, in the order of
     :func:`enumerate_chains`. Exact input gives exact probabilities. For the
-    worked examples, whose tables list every chain. Introduced in Chapter 1.
+    worked examples, whose tables list every chain. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     kind = _checks.arithmetic_of(P, q0)
     P = _checks.kernels(P, kind)

@@ -21,7 +21,7 @@ accuracy. This module holds what the comparison needs beyond the two engines
   (:func:`iterations_to_target`, :func:`compare_methods`, :func:`learning_rate_sweep`) and
   their tables (:func:`comparison_table`, :func:`sweep_table`).
 
-Introduced in the chapter "STaR versus policy gradient".
+Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
 """
 
 import itertools
@@ -67,7 +67,7 @@ def expected_reinforce_step(p, M, n, learning_rate, natural=False):
     as in :func:`natural_reinforce_step`, and the expectation is multiplied by
     p_t (1 - p_t). Accepts floats (last axis the steps, leading axes a batch),
     Fractions and SymPy symbols (for p, M, n and ``learning_rate``). Introduced in
-    the chapter "STaR versus policy gradient".
+    :doc:`/chapters/09_star_versus_policy_gradient`.
     """
 
     if _flag(natural, "natural"):  # the plain gradient in the logits (dp/dtheta = p (1 - p))
@@ -97,7 +97,7 @@ def expected_star_mc_step(p, M, n):
         E[p_t^new - p_t] = (1 - (1 - A)^n) (p_t' - p_t) = (1 - (1 - A)^n) p_t (1 - p_t) D_{-t} / A.
 
     Accepts floats (last axis the steps), Fractions and SymPy symbols; the accuracy
-    must be positive. Introduced in the chapter "STaR versus policy gradient".
+    must be positive. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
 
     M = _checks.num_states(M)
@@ -158,8 +158,7 @@ def policy_gradient_estimate(p, counts, baseline=True):
     p_t is 1/p_t for a step that follows the ground truth and -1/(1 - p_t) for one
     that does not; the reward is 1 for a kept chain. With ``baseline=True`` the
     baseline b is the batch's mean reward kept/n, otherwise b = 0. Needs
-    0 < p_t < 1. Floats only. Introduced in the chapter "STaR versus policy
-    gradient".
+    0 < p_t < 1. Floats only. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     arr = _checks.one_policy(p, "p")
     if ((arr <= 0) | (arr >= 1)).any():
@@ -202,8 +201,7 @@ def natural_reinforce_step(p, M, n, rng, learning_rate, baseline=True):
     **STaR is a special case, sample by sample.** With ``baseline=False`` and
     learning rate n / kept (one over the batch's mean reward) the step is exactly
     the refit kept-and-followed / kept of :func:`starlib.sampling.star_step_mc`.
-    Returns a float array (T,). Introduced in the chapter "STaR versus policy
-    gradient".
+    Returns a float array (T,). Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
 
     arr = _checks.one_policy(p, "p")
@@ -220,7 +218,7 @@ def natural_reinforce_iterates(p0, M, n, iterations, rng, learning_rate, baselin
 
     Row 0 is ``p0``; every later row is one step from the row before, all drawing
     from the same ``rng``. Every argument is checked, also for ``iterations=0``.
-    Introduced in the chapter "STaR versus policy gradient".
+    Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     arr = _checks.one_policy(p0, "p0")
     M = _checks.num_states(M)
@@ -260,7 +258,7 @@ def expected_steps_by_enumeration(p, M, n, learning_rate):
     f_t - p_t for REINFORCE on the logits, and the refit kept-and-followed / kept for
     STaR. Independent of the closed forms, so it checks them. Cost (2^(T+1))^n:
     small M, T and n only. Accepts Fractions (exact) and SymPy symbols; p must lie
-    strictly inside (0, 1). Introduced in the chapter "STaR versus policy gradient".
+    strictly inside (0, 1). Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     n = _checks.integer(n, "n", 1, "the number of sampled chains")
@@ -340,7 +338,7 @@ def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, le
     at the first iteration whose policy has (exact) accuracy
     :func:`starlib.theory.accuracy` at least ``target``, or after
     ``max_iterations`` iterations. Returns a :class:`TargetRuns`; samples used are
-    n times the iterations. Introduced in the chapter "STaR versus policy gradient".
+    n times the iterations. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
 
     if method not in METHODS:
@@ -408,7 +406,7 @@ def compare_methods(p0, M, n, methods, target, max_iterations, rng, runs):
     (``learning_rate`` None for the STaR methods); method i draws from the i-th child
     of ``rng.spawn(len(methods))``, and the exact map ``"star"`` is run once (it is
     deterministic). Returns a list of :class:`MethodRuns` in the order given.
-    Introduced in the chapter "STaR versus policy gradient".
+    Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     rng = _checks.generator(rng)
     n = _sample_size(n)
@@ -433,7 +431,7 @@ def comparison_table(results, n):
     """The :func:`compare_methods` results as a table: median, 10% and 90% iterations, failures, samples.
 
     ``n`` is the number of chains per iteration, so samples = n times the median
-    iterations. Introduced in the chapter "STaR versus policy gradient".
+    iterations. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     results = list(results)
     if not results or not all(isinstance(r, MethodRuns) for r in results):
@@ -453,7 +451,7 @@ def learning_rate_sweep(p0, M, n, methods, rates, target, max_iterations, rng, r
     method's child of ``rng.spawn(len(methods) + 1)``; the last child runs
     finite-sample STaR, which has no rate. Returns a dict: ``(method, rate)`` ->
     :class:`MethodRuns` for every method and rate, and ``("star_mc", None)``.
-    Introduced in the chapter "STaR versus policy gradient".
+    Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     arr = _checks.one_policy(p0, "p0")
     M = _checks.num_states(M)
@@ -497,7 +495,7 @@ def sweep_table(sweep, methods, rates, short_names):
 
     ``short_names`` gives a column prefix per method (such as ``"p"`` for REINFORCE in p).
     The failed share is followed by ``*`` when some failed run is not a collapse (see
-    :class:`MethodRuns`). Introduced in the chapter "STaR versus policy gradient".
+    :class:`MethodRuns`). Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     methods, rates, short_names = list(methods), _rates(rates), list(short_names)
     if not methods:
@@ -537,7 +535,7 @@ def run_summary(iterations, low=0.1, high=0.9):
 
     ``iterations`` is the ``iterations`` array of :func:`iterations_to_target` (-1 for a
     run that missed the target). Returns a :class:`RunSummary` of floats. Introduced
-    in the chapter "STaR versus policy gradient".
+    in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     arr = np.asarray(iterations)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or (arr < -1).any():

@@ -1,7 +1,7 @@
 """Where torch code runs: the accelerator when there is one, the CPU otherwise.
 
 torch is imported lazily, so the rest of starlib (the theory, the NumPy
-samplers) runs without it. Introduced in the chapter "Finite samples".
+samplers) runs without it. Introduced in :doc:`/chapters/07_finite_samples`.
 """
 
 
@@ -18,8 +18,7 @@ def resolve_device(device="auto"):
     """The torch device to use: ``"auto"`` is CUDA when present, otherwise the CPU.
 
     Any other value (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``) is
-    checked and returned as a ``torch.device``. Introduced in the chapter
-    "Finite samples".
+    checked and returned as a ``torch.device``. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     torch = torch_module()
     if device == "auto":

@@ -31,7 +31,7 @@ class ExperimentConfig:
 
     n_bits: int = 3
     delta: float = 0.1  # the authors' generator delta: p = 1/M + delta
-    zero_step: int = None  # a step (1-based) whose delta is set to 0, the F4 variants
+    zero_step: int = None  # a step (1-based) whose delta is set to 0, the variants of the pre-training criteria
     chains_per_problem: int = 256
     samples_per_problem: int = 256
     temperature: float = 0.5

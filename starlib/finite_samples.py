@@ -2,14 +2,14 @@
 
 The finite-sample engine (:mod:`starlib.sampling`) simulates one run, or a batch
 of independent runs, of STaR with n sampled chains per iteration. The helpers
-here turn batches of runs into the measurements the chapter "Finite samples"
+here turn batches of runs into the measurements :doc:`/chapters/07_finite_samples`
 reports: the spread of one sampled update, accuracy trajectories over seeds,
 the fraction of runs that leave the plateau within an iteration budget, and the
 smallest sample size on a grid for which most runs do. Every function takes its
 random generator ``rng`` explicitly; the same generator state gives the same
 answer. Floats, except :func:`exact_estimate_moments`, the exact law of one refit
 by enumeration in Fractions, which the chapter's Monte Carlo checks rest on.
-Introduced in the chapter "Finite samples".
+Introduced in :doc:`/chapters/07_finite_samples`.
 """
 
 import numbers
@@ -52,8 +52,7 @@ def step_estimates(p, M, n, runs, rng, temperature=1.0):
     Draws the counts of every run at once with :func:`starlib.sampling.follow_counts`
     and returns a :class:`StepEstimates`: the refit follow rates followed_kept / kept
     (NaN for a run that kept no chain, whose update is undefined) and the number
-    of kept chains. ``p`` is one policy, shape (T,). Introduced in the chapter
-    "Finite samples".
+    of kept chains. ``p`` is one policy, shape (T,). Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p, M)
     runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
@@ -70,7 +69,7 @@ def accuracy_runs(p0, M, n, iterations, runs, rng, temperature=1.0):
     Every run starts at the policy ``p0`` (shape (T,)) and follows
     :func:`starlib.sampling.star_iterates_mc` with n chains per iteration; entry
     [k, r] is the accuracy :func:`starlib.theory.accuracy` of run r's policy after
-    k iterations. Introduced in the chapter "Finite samples".
+    k iterations. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p0, M, "p0")
     runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
@@ -83,8 +82,7 @@ def escape_fraction(p0, M, n, iterations, target, runs, rng, temperature=1.0):
     """The fraction of runs whose accuracy reaches ``target`` within ``iterations`` iterations.
 
     Runs as :func:`accuracy_runs`; a run counts once its accuracy is at least
-    ``target`` at some iteration 0..iterations. Introduced in the chapter
-    "Finite samples".
+    ``target`` at some iteration 0..iterations. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     target_arr, _ = _checks.probabilities(target, "target", kind=FLOAT, min_ndim=0)
     if target_arr.ndim != 0:
@@ -104,7 +102,7 @@ def samples_to_escape(p0, M, target, iterations, grid, runs, rng, fraction=0.9, 
     :class:`EscapeMeasurement`; its ``samples`` is -1 if no size on the grid is
     enough. The first size that passes is reported even if a larger one would
     fail by chance: read it with the resolution of the grid and the binomial
-    error of ``runs`` runs in mind. Introduced in the chapter "Finite samples".
+    error of ``runs`` runs in mind. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     sizes = np.asarray(grid)
     if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer):
@@ -123,7 +121,7 @@ def samples_to_escape(p0, M, target, iterations, grid, runs, rng, fraction=0.9, 
     return EscapeMeasurement(-1, np.array(tried), np.array(success))
 
 
-# --- Checks and measurements behind the chapter "Finite samples" (and "Convergence") --------------
+# --- Checks and measurements behind :doc:`/chapters/07_finite_samples` (and "Convergence") --------------
 
 MomentCheck = namedtuple("MomentCheck", "z_mean z_variance certain kept_runs leading_gap")
 MomentCheck.__doc__ = """Sampled updates against their predicted law; returned by :func:`starlib.finite_samples.step_moment_z_scores`.
@@ -192,7 +190,7 @@ def step_moment_z_scores(p, M, n, runs, rng):
     compares their sample mean with p_t' (:func:`starlib.theory.star_step`) and
     their sample variance with :func:`starlib.theory.star_step_mc_variance`. The
     standard error of the variance is estimated from the sample's fourth central
-    moment. Returns a :class:`MomentCheck`. Introduced in the chapter "Finite samples".
+    moment. Returns a :class:`MomentCheck`. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p, M)
     draws = step_estimates(arr, M, n, runs, rng)
@@ -225,7 +223,7 @@ def wrong_way_rates(p, M, n, runs, rng):
     fraction whose estimate of each step is below its current value and the
     fraction whose refit accuracy is below the current accuracy. Returns a
     :class:`WrongWay` with the normal approximation beside the measurement.
-    Introduced in the chapter "Finite samples".
+    Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p, M)
     draws = step_estimates(arr, M, n, runs, rng)
@@ -246,8 +244,7 @@ def iterations_to_exact_optimum(p0, M, n, iterations, runs, rng):
     with n chains per iteration (:func:`starlib.sampling.star_iterates_mc`).
     A refit error (K - F_t)/K is a multiple of 1/K, so it is 0 or at least
     1/K >= 1/n; once it is 0 the step stays at 1, since every chain then follows
-    it. Returns an :class:`ExactOptimum`. Introduced in the chapter "Finite
-    samples" and used in the chapter "Convergence".
+    it. Returns an :class:`ExactOptimum`. Introduced in :doc:`/chapters/07_finite_samples` and used in :doc:`/chapters/05_convergence`.
     """
     arr, M = _one_policy(p0, M, "p0")
     runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
@@ -265,7 +262,7 @@ def first_matching_run(p0, M, n, iterations, condition, seeds=200):
     For each seed, runs :func:`starlib.sampling.star_iterates_mc` from ``p0``
     with ``numpy.random.default_rng(seed)`` and calls ``condition(run)`` on the
     trajectory (shape (iterations + 1, T)). Returns a :class:`MatchingRun`;
-    raises ``ValueError`` if no seed matches. Introduced in the chapter "Finite samples".
+    raises ``ValueError`` if no seed matches. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p0, M, "p0")
     if not callable(condition):
@@ -284,7 +281,7 @@ def false_alarm_probability(tests, threshold):
     Each test rejects a correct formula when |Z| >= ``threshold`` for an
     (approximately) standard normal Z, which has probability erfc(threshold/sqrt 2).
     Returns a :class:`FalseAlarm` with the union bound and the independent-tests
-    (binomial) value. Introduced in the chapter "Finite samples".
+    (binomial) value. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     tests = _checks.integer(tests, "tests", 1, "a number of tests")
     ok = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool) and np.isfinite(float(threshold))
@@ -300,7 +297,7 @@ def accuracy_bands(p0, M, sizes, iterations, runs, seed):
     For each n in ``sizes``, :func:`accuracy_runs` with
     ``numpy.random.default_rng(seed + n)``; beside them the exact map's accuracy
     (:func:`starlib.theory.star_iterates`). Returns an :class:`AccuracyBands`.
-    Introduced in the chapter "Finite samples".
+    Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p0, M, "p0")
     sizes = [_checks.sampled_size(s, "sizes") for s in sizes]
@@ -315,7 +312,7 @@ def one_step_escape_samples(delta0, M, T):
     """The one-step criterion "drift above noise in one iteration": n = (M/(M - 1)) delta0^(-2(T - 1)).
 
     Near chance the equal-margin drift is delta^(T - 1) and one iteration's noise
-    in the margin has variance about (M/(M - 1))/n; the chapter "Finite samples"
+    in the margin has variance about (M/(M - 1))/n; :doc:`/chapters/07_finite_samples`
     shows this criterion is too pessimistic (compare :func:`starlib.theory.escape_samples`).
     Elementwise in ``delta0`` (margins in (0, 1]); floats.
     """
@@ -335,7 +332,7 @@ def measure_escape(delta0, M, T, target, runs, rng, fraction=0.9):
     exact map needs to reach accuracy ``target``. The grid has ratio 2^(1/4) and
     starts at an eighth of the prediction :func:`starlib.theory.escape_samples`
     (24 points); :func:`samples_to_escape` with ``runs`` runs per point. Returns
-    an :class:`EscapeRow`. Introduced in the chapter "Finite samples".
+    an :class:`EscapeRow`. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     M = _checks.num_states(M)
     T = _checks.integer(T, "T", 1, "the number of steps")
@@ -374,7 +371,7 @@ def exact_estimate_moments(p, M, n, g=None):
     independent chains are then summed over with multinomial weights. Nothing
     here assumes the binomial argument of the proposition it checks. Small
     cases only: M^(T+1) <= 10^5 chains, n <= 40. Returns an
-    :class:`EstimateMoments`. Introduced in the chapter "Finite samples".
+    :class:`EstimateMoments`. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr = _checks.one_policy(p, "p", kind=EXACT)
     M = _checks.num_states(M)

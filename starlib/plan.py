@@ -11,13 +11,13 @@ per iteration from iteration 0, the accuracy (:func:`starlib.theory.accuracy`),
 the accuracy at the sampling temperature, the follow rates and the kept-wrong
 rate of the sampled chains (:func:`starlib.theory.kept_wrong_rate`), and the
 first iteration at or above a target accuracy. With ``samples`` (N chains per
-iteration) it adds the finite-sample forecasts of the chapter "Finite samples":
+iteration) it adds the finite-sample forecasts of :doc:`/chapters/07_finite_samples`:
 per iteration and step the probability that no kept chain follows the step
 (:func:`starlib.theory.collapse_probability`) and the standard deviation of the
 refit (:func:`starlib.theory.star_step_mc_variance`), and the sample size that
 escapes the plateau (:func:`starlib.theory.escape_samples`, at the smallest
 starting margin). Without ``--json`` it prints a table. Bad arguments get one
-line and exit status 2. Introduced in the chapter "STaR on a real transformer".
+line and exit status 2. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
 """
 
 import argparse

@@ -29,8 +29,7 @@ for either parameter x: E[r_i S_i] = dA/dx (the score identity), and
 E[r_j S_i] = 0 for j != i because chain j is independent of chain i and
 E[S_i] = 0. So the expected p-step is learning_rate (1 - 1/n) D_{-t} (before the
 clip) and the expected logit step learning_rate (1 - 1/n) p_t (1 - p_t) D_{-t}
-(:func:`expected_logit_reinforce_step`). Introduced in the chapter "STaR versus
-policy gradient".
+(:func:`expected_logit_reinforce_step`). Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
 """
 
 from fractions import Fraction
@@ -110,8 +109,7 @@ def reinforce_step(p, M, n, rng, learning_rate, temperature=1.0):
     the clips the expected step is exactly learning_rate (1 - 1/n) dA/dp_t
     (:func:`starlib.theory.accuracy_gradient`; see :mod:`starlib.policy_gradient`).
     ``p`` has the steps on its last axis; leading axes are a batch of
-    independent runs. Returns the new p. Introduced in the chapter "STaR versus
-    policy gradient".
+    independent runs. Returns the new p. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
@@ -129,8 +127,7 @@ def reinforce_iterates(p0, M, n, iterations, rng, learning_rate, temperature=1.0
     Applies :func:`reinforce_step` ``iterations`` times, each with n fresh chains
     (so iteration k costs the same samples as STaR's iteration k in
     :func:`starlib.sampling.star_iterates_mc`). Row 0 is ``p0`` as given; later
-    rows are clipped into [1e-12, 1 - 1e-12]. Introduced in the chapter "STaR
-    versus policy gradient".
+    rows are clipped into [1e-12, 1 - 1e-12]. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(p0, "p0", kind=FLOAT)
@@ -176,7 +173,7 @@ def logit_policy(theta, M):
     Step t is a softmax over the M next states in which the ground-truth state has
     logit theta_t and every other state logit 0, so the policy is the tied one with
     follow probability p_t; theta_t = 0 (all logits equal) is uniform guessing. Elementwise,
-    floats, any shape. Introduced in the chapter "STaR versus policy gradient".
+    floats, any shape. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     return _logit_floats(_logits(theta, "theta"), M, 1.0)[0]
@@ -186,7 +183,7 @@ def policy_logits(p, M):
     """The follow logits theta_t = log((M - 1) p_t / (1 - p_t)) of a tied policy: inverse of :func:`logit_policy`.
 
     Needs 0 < p_t < 1 (the logits of 0 and 1 are infinite). Floats; the last axis
-    is the steps. Introduced in the chapter "STaR versus policy gradient".
+    is the steps. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
@@ -217,7 +214,7 @@ def logit_reinforce_step(theta, M, n, rng, learning_rate, temperature=1.0):
     learning_rate / (4 tau) in size and needs no clip. Its expectation is
     :func:`expected_logit_reinforce_step`. ``theta`` has the steps on its last axis
     (finite reals); leading axes are a batch of independent runs. Returns the new
-    logits. Introduced in the chapter "STaR versus policy gradient".
+    logits. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     arr = _logits(theta, "theta")
@@ -233,8 +230,7 @@ def logit_reinforce_iterates(theta0, M, n, iterations, rng, learning_rate, tempe
     """The trajectory of :func:`logit_reinforce_step`: logits of shape (iterations + 1, ..., T).
 
     Row 0 is ``theta0``; every later row is one step from the row before, each with
-    n fresh chains from ``rng``. Introduced in the chapter "STaR versus policy
-    gradient".
+    n fresh chains from ``rng``. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     arr = _logits(theta0, "theta0")
@@ -266,8 +262,7 @@ def expected_logit_reinforce_step(p, M, n, learning_rate, temperature=1.0):
     (:func:`starlib.comparisons.expected_reinforce_step` with ``natural=True``),
     but it is a step in theta: in p it moves by about p_t (1 - p_t) times as much.
     Accepts floats (last axis the steps, leading axes a batch), Fractions (with
-    1/temperature an integer) and SymPy symbols. Introduced in the chapter "STaR
-    versus policy gradient".
+    1/temperature an integer) and SymPy symbols. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     M = _checks.num_states(M)
     n = _checks.sample_size(n, symbolic=True)

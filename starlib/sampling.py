@@ -3,7 +3,7 @@
 The exact engine (:mod:`starlib.theory`) describes STaR with infinitely many
 sampled chains. A real run samples n chains per iteration, and its refit
 follow rates are estimates: about p_t' with variance p_t' (1 - p_t') / (n A)
-(F10). This module simulates that run for the tied policy with identity ground
+(:prf:ref:`prop-finite-sample-variance`). This module simulates that run for the tied policy with identity ground
 truth (every relabelled tied policy is one; see :func:`starlib.chain.tied_kernels`):
 
 - :func:`sample_chains` draws explicit chains (s_0, ..., s_T), for M up to 10^6;
@@ -29,7 +29,7 @@ splits. The failed chains are handled the same way with h = Pr(wrong | status).
 
 Every function takes its random generator ``rng`` (a
 :class:`numpy.random.Generator`) explicitly: the same generator state gives the
-same result. Floats only. Introduced in the chapter "Finite samples".
+same result. Floats only. Introduced in :doc:`/chapters/07_finite_samples`.
 """
 
 from collections import namedtuple
@@ -90,8 +90,7 @@ def sample_chains(p, M, n, rng, temperature=1.0, backend="numpy", device="auto")
     :func:`starlib.devices.resolve_device`) and returns an int64 tensor of the
     same shape on that device. Its torch generator is seeded from ``rng``, so a
     seed still fixes the result on a given device; the samples differ from the
-    NumPy backend's, the statistics do not. Introduced in the chapter
-    "Finite samples".
+    NumPy backend's, the statistics do not. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     x, _, M, _ = _tied(p, M, temperature, one_chain=True)
     n = _checks.sampled_size(n)
@@ -150,7 +149,7 @@ def sample_tabular_chains(P, g, q0, n, rng):
     iff ``s_T == starlib.chain.answers(g)[s_0]``). By inverse-CDF sampling, one
     uniform per step; a state of probability 0 is never drawn. Returns an int64
     array of shape (n, T + 1). Fractions are converted to floats. Introduced in
-    the chapter "Finite samples".
+    :doc:`/chapters/07_finite_samples`.
     """
     P, g, q0, _ = _prepare_tabular(P, g, q0)
     n = _checks.sampled_size(n)
@@ -265,7 +264,7 @@ def follow_counts(p, M, n, rng, temperature=1.0):
     does not depend on n.
 
     ``p`` has the steps on its last axis; leading axes are a batch of independent
-    runs, each with n chains. Introduced in the chapter "Finite samples".
+    runs, each with n chains. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     x, eps, M, shape = _tied(p, M, temperature)
     n = _checks.sampled_size(n)
@@ -289,7 +288,7 @@ def _no_kept(n, kept, shape):
 
 
 def star_step_mc(p, M, n, rng, temperature=1.0):
-    """F10: one finite-sample STaR update from n sampled chains.
+    """One finite-sample STaR update from n sampled chains (:prf:ref:`prop-finite-sample-variance`).
 
     Samples n chains at ``temperature`` (via :func:`follow_counts`), keeps the
     correct ones and refits each step by maximum likelihood:
@@ -298,7 +297,7 @@ def star_step_mc(p, M, n, rng, temperature=1.0):
     is a ratio of counts, unbiased conditionally on kept) and its variance about
     p_t' (1 - p_t') / (n A). Raises :class:`~starlib.chain.NoKeptChainsError`
     when no chain is kept. ``p`` has the steps on its last axis; leading axes
-    are a batch of independent runs. Introduced in the chapter "Finite samples".
+    are a batch of independent runs. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     x, eps, M, shape = _tied(p, M, temperature)
     n = _checks.sampled_size(n)
@@ -351,7 +350,7 @@ def sample_chains_per_question(policy, n, rng):
     Rows must sum to 1. Returns an int64 array (M n, T + 1): n chains starting at
     question 0, then n at question 1, and so on, as in the authors' experiment,
     which samples a fixed number of chains per problem. One uniform per step,
-    inverse-CDF; floats only. Introduced in the chapter "STaR on a real transformer".
+    inverse-CDF; floats only. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
     policy = np.asarray(policy, dtype=float)
     if policy.ndim not in (3, 4):
@@ -390,8 +389,7 @@ def rationalized_star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
     are drawn through the conditioned on/off-track chain, as in
     :func:`follow_counts`, and the refit is p_t = followed_t / n. If the accuracy
     is 0, nothing can be rationalized and the policy stays where it is. Leading
-    axes of ``p0`` are a batch of independent runs. Introduced in the chapter
-    "Where the idealised theory stops".
+    axes of ``p0`` are a batch of independent runs. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     def rationalized(sampled, eps, M, n, rng):
         count = np.where(_accuracy_floats(sampled, M) > 0, n, 0).astype(np.int64)

@@ -13,7 +13,7 @@
 - :func:`iteration_table` and :func:`budget_table`: the records as text tables
   (:func:`starlib.tables.format_table`).
 
-Introduced in the chapter "STaR on a real transformer".
+Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
 """
 
 from dataclasses import asdict, dataclass, is_dataclass

@@ -5,7 +5,7 @@ Two kinds of tabular policy over T steps and M states per step:
 
 - a **Markov** policy, an array ``P`` of shape (T, M, M) with
   ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``: the next step sees the current
-  state only (the chain model of Chapter 1);
+  state only (the chain model of :doc:`/chapters/01_star_as_a_markov_chain`);
 - a **history-aware** policy, an array ``H`` of shape (T, M, M, M) with
   ``H[t, s0, s, s2] = Pr(s_{t+1} = s2 | s_0 = s0, s_t = s)``: the next step also
   sees the question. At t = 0 the current state is the question itself, so the
@@ -24,8 +24,7 @@ Every function computes by forward and backward passes over the steps (no
 enumeration of chains): Pr(s_0, s_t) forwards and Pr(correct | s_0, s_t)
 backwards, vectorised in NumPy, so a history-aware policy with M = 64 and T = 3
 takes milliseconds. Fractions give exact results, floats float results.
-Introduced in Chapter 1 (the Markov accuracy and refit) and in the chapter
-"Where the idealised theory stops" (everything else).
+Introduced in :doc:`/chapters/01_star_as_a_markov_chain` (the Markov accuracy and refit) and in :doc:`/chapters/08_beyond_the_markov_assumption` (everything else).
 """
 
 from dataclasses import dataclass
@@ -78,14 +77,14 @@ def _history_view(policy):
     return np.broadcast_to(policy[:, None, :, :], (T, M, M, M))
 
 
-# --- the Markov kernels of Chapter 1 --------------------------------------------------------
+# --- the Markov kernels of :doc:`/chapters/01_star_as_a_markov_chain` --------------------------------------------------------
 
 
 def tabular_accuracy(P, g, q0):
     """The accuracy of a general tabular Markov policy.
 
     ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``, ``g[t, s]`` the ground-truth next
-    state, ``q0`` the question distribution. Introduced in Chapter 1.
+    state, ``q0`` the question distribution. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     P, g, q0, kind = _prepare_tabular(P, g, q0)
     return _result(_history_parts(_history_view(P), g, q0)[2], kind)
@@ -99,8 +98,7 @@ def tabular_star_step(P, g, q0):
     distribution. Returns the refit kernel: each row is the distribution of the
     next state among kept (correct) chains that visit that state. Rows of states
     that no successful chain visits keep their old values. Exact input
-    (Fractions) gives an exact kernel. Introduced in Chapter 1; the chapter
-    "Where the idealised theory stops" takes it beyond the tied family.
+    (Fractions) gives an exact kernel. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`; :doc:`/chapters/08_beyond_the_markov_assumption` takes it beyond the tied family.
     """
     P, g, q0, _ = _prepare_tabular(P, g, q0)
     return _star_refit(P, g, q0, _plain_star_weights)
@@ -113,7 +111,7 @@ def markov_as_history(P):
     """A Markov policy (T, M, M) as the history-aware policy (T, M, M, M) that ignores s_0.
 
     ``H[t, s0, s, s2] = P[t, s, s2]`` for every question s0. Fractions stay
-    Fractions. Introduced in the chapter "Where the idealised theory stops".
+    Fractions. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     kind = _checks.arithmetic_of(P)
     if kind == SYMBOLIC:
@@ -210,7 +208,7 @@ def history_star_step(H, g, q0):
     renormalised. Rows that no correct chain visits keep their values. Fractions
     give an exact result, floats a float one. Raises
     :class:`~starlib.chain.NoKeptChainsError` when the accuracy is 0. Introduced
-    in the chapter "Where the idealised theory stops".
+    in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     H, g, q0, _ = _prepare_policy(H, g, q0, "H", (4,))
     return _star_refit(H, g, q0, _plain_star_weights)
@@ -258,7 +256,7 @@ def measure_policy(policy, g, q0):
     map) and ``q0`` (M,) the question distribution. Returns a
     :class:`~starlib.tabular.PolicyMeasurement`. Exact with Fractions; in floats it is
     vectorised (a history-aware policy with M = 64, T = 3 takes milliseconds).
-    Introduced in the chapter "Where the idealised theory stops".
+    Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     policy, g, q0, kind = _prepare_policy(policy, g, q0, "policy", (3, 4))
     H = _history_view(policy)
@@ -306,7 +304,7 @@ def refit_on_counts(policy, counts):
     :func:`starlib.tabular.tabular_star_step` and
     :func:`starlib.tabular.history_star_step`, which this approaches as the
     number of kept chains grows. Fractions give an exact result. Introduced in
-    the chapter "Where the idealised theory stops".
+    :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     policy, kind = _prepare_kernel(policy, "policy")
     counts = np.asarray(counts)
@@ -325,7 +323,7 @@ def tempered_policy(policy, temperature):
     are tempered in the log domain, so small entries neither underflow nor
     overflow; Fractions need 1/temperature to be an integer and stay exact. For
     a tied policy this is :func:`starlib.chain.tempered` of its follow
-    probabilities. Introduced in the chapter "Where the idealised theory stops".
+    probabilities. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     policy, kind = _prepare_kernel(policy, "policy")
     tau = _checks.temperature(temperature, kind)
@@ -355,7 +353,7 @@ def rationalized_star_step(policy, g, q0):
     where plain STaR (:func:`starlib.tabular.tabular_star_step`) weights it
     q0(s0) c(s0); the refit is maximum likelihood on that mixture.
 
-    Consequences (derived in the chapter "Where the idealised theory stops"): for a
+    Consequences (derived in :doc:`/chapters/08_beyond_the_markov_assumption`): for a
     history-aware policy every row already conditions on s0, so the weights cancel
     and the update equals :func:`starlib.tabular.history_star_step`; for a Markov
     policy it differs from plain STaR only when c(s0) varies across asked
@@ -403,7 +401,7 @@ def tied_spread(P, g):
     return out
 
 
-# --- random instances and experiments of the chapter "Where the idealised theory stops" -----
+# --- random instances and experiments of :doc:`/chapters/08_beyond_the_markov_assumption` -----
 
 
 def _size(value, name, low=1):
@@ -416,8 +414,7 @@ def random_tabular_policy(rng, M, T, history=False):
     Each row's weights are integers 0..3 plus a 30% chance of one more, so many
     rows have zeros (some moves, and so some questions, are impossible); a row of
     zero weights puts all its mass on state 0. Meant as test data for the exact
-    checks, it draws from ``rng`` only. Introduced in the chapter "Where the
-    idealised theory stops".
+    checks, it draws from ``rng`` only. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     rng = _checks.generator(rng)
     M = _checks.num_states(M)
@@ -432,8 +429,7 @@ def random_tabular_policy(rng, M, T, history=False):
 def random_question_distribution(rng, M):
     """A random exact question distribution (M,): integer weights 1..4, normalised, in Fractions.
 
-    Every question has probability at least 1/(4M). Introduced in the chapter
-    "Where the idealised theory stops".
+    Every question has probability at least 1/(4M). Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     rng = _checks.generator(rng)
     M = _checks.num_states(M)
@@ -444,7 +440,7 @@ def random_question_distribution(rng, M):
 def random_ground_truth(rng, M, T, bijective=True):
     """Random ground-truth maps (T, M): a random permutation per step, or any map if not ``bijective``.
 
-    Introduced in the chapter "Where the idealised theory stops".
+    Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     rng = _checks.generator(rng)
     M = _checks.num_states(M)
@@ -459,8 +455,7 @@ def random_follow_probabilities(rng, M, T, denominator, above_chance=False):
 
     With ``above_chance`` False each p_t is k / denominator, k uniform in
     1..denominator; with it True each margin is k / denominator, so p_t =
-    1/M + k (1 - 1/M) / denominator is above chance. Introduced in the chapter
-    "Where the idealised theory stops".
+    1/M + k (1 - 1/M) / denominator is above chance. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     rng = _checks.generator(rng)
     M = _checks.num_states(M)
@@ -495,8 +490,7 @@ def relabel(policy, g, q0, sigma):
     question index moves by ``sigma[0]`` too), g[t] becomes
     sigma[t + 1] o g[t] o sigma[t]^-1 and q0 becomes q0 o sigma[0]^-1. Returns
     (policy, g, q0). The equivariance step of :prf:ref:`thm-tabular-tied` says that
-    the exact STaR update commutes with this map. Introduced in the chapter
-    "Where the idealised theory stops".
+    the exact STaR update commutes with this map. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     policy, g, q0, _ = _prepare_policy(policy, g, q0, "policy", (3, 4))
     T, M = policy.shape[0], policy.shape[-1]
@@ -520,7 +514,7 @@ def per_question_tied_kernels(follow, g):
     row on the track of question s0 follows g with probability ``follow[s0]`` and
     spreads the rest uniformly over the other M - 1 states: the tied row of
     :func:`starlib.chain.tied_kernels` with that question's p. Floats or Fractions.
-    Introduced in the chapter "Where the idealised theory stops" (uneven difficulty).
+    Introduced in :doc:`/chapters/08_beyond_the_markov_assumption` (uneven difficulty).
     """
     kind = _checks.arithmetic_of(follow)
     if kind == SYMBOLIC:
@@ -557,7 +551,7 @@ def exact_star_trajectory(policy, g, q0, iterations, rationalized=False):
     :func:`tabular_star_step` for a Markov one (T, M, M), or
     :func:`rationalized_star_step` when ``rationalized``. Exact with Fractions.
     Raises :class:`~starlib.chain.NoKeptChainsError` if an iterate has accuracy
-    0. Introduced in the chapter "Where the idealised theory stops".
+    0. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     policy, g, q0, _ = _prepare_policy(policy, g, q0, "policy", (3, 4))
     iterations = _checks.iterations(iterations)
@@ -577,7 +571,7 @@ def iterations_to_level(values, level):
 
     ``values`` has shape (iterations + 1, ...), such as accuracies of a batch of
     runs; returns a float array of shape values.shape[1:] (a float for one run).
-    Introduced in the chapter "Where the idealised theory stops".
+    Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     arr, _ = _checks.probabilities(values, "values", kind=FLOAT, min_ndim=1)
     level, _ = _checks.probabilities(level, "level", kind=FLOAT, min_ndim=0)
@@ -596,7 +590,7 @@ def runs_to_level(p0, M, n, iterations, runs, level, rng, rationalized=False):
     :func:`starlib.sampling.rationalized_star_iterates_mc` when ``rationalized``,
     with n questions per iteration for ``iterations`` iterations; entry r is the
     first iteration whose accuracy :func:`starlib.theory.accuracy` is at least
-    ``level``, inf if none is. Introduced in the chapter "Where the idealised theory stops".
+    ``level``, inf if none is. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     from .sampling import rationalized_star_iterates_mc, star_iterates_mc
     from .theory import accuracy
@@ -657,7 +651,7 @@ def untied_start_runs(start, rng, starts=60, iterations=40, T=3):
     as they are) or ``"perturbed pre-trained"`` (80% of a tied policy with one
     margin uniform in [0.1, 0.4] for every step, plus 20% of the random rows).
     Runs :func:`tabular_star_step` ``iterations`` times from each and returns an
-    :class:`UntiedStartRuns`. Introduced in the chapter "Where the idealised theory stops".
+    :class:`UntiedStartRuns`. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     from .chain import prob_from_margin, tied_kernels
 

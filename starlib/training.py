@@ -10,7 +10,7 @@
   counts, weighted by them. Their difference is the miss of a maximum-likelihood
   refit, measured where the refit is defined (NumPy only).
 
-Introduced in the chapter "STaR on a real transformer".
+Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
 """
 
 import math

@@ -21,7 +21,7 @@ Markov policy as in the authors' experiment. ``"history"``: it sees
 history-aware policy with the layout of :func:`starlib.tabular.history_star_step`.
 
 Training is in :mod:`starlib.training`, the STaR loop in :mod:`starlib.star_loop`.
-Introduced in the chapter "STaR on a real transformer".
+Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
 """
 
 import copy
@@ -67,8 +67,7 @@ class TinyTransformer(nn.Module):
     ``forward(tokens, positions, mask)`` takes token ids (B, L), the position of
     every slot (L,) and a boolean attention mask (L, L) (True: may attend), and
     returns logits (B, L, vocabulary). The default size (2 layers, width 64,
-    4 heads, MLP 256) has about 100k parameters. Introduced in the chapter
-    "STaR on a real transformer".
+    4 heads, MLP 256) has about 100k parameters. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
 
     def __init__(self, vocab_size=len(VOCABULARY), max_len=64, d_model=64, n_layers=2, n_heads=4, d_mlp=256):
@@ -234,7 +233,7 @@ def check_seed(seed, name="seed"):
 class ModelConfig:
     """Sizes and training schedule of the transformer (used by :mod:`starlib.training`).
 
-    Introduced in the chapter "STaR on a real transformer".
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
 
     d_model: int = 64

@@ -20,7 +20,7 @@ ground-truth next state has probability 1/M + delta and every other state
 (M p - 1) / (M - 1) of the theory (see :func:`generator_follow`).
 
 NumPy only; the transformer that learns the task is in
-:mod:`starlib.transformer`, its training in :mod:`starlib.training`. Introduced in the chapter "STaR on a real transformer".
+:mod:`starlib.transformer`, its training in :mod:`starlib.training`. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
 """
 
 from dataclasses import dataclass
@@ -42,7 +42,7 @@ SEPARATOR = TOKEN_ID["[=]"]
 class ZipTask:
     """The zip task for ``n_bits``-bit numbers: ``num_states`` = 4^n problems, ``num_steps`` = n.
 
-    Introduced in the chapter "STaR on a real transformer".
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
 
     n_bits: int = 3
@@ -126,7 +126,7 @@ def generator_follow(deltas, M):
     1/M - delta_t / (M - 1), which must not be negative, so delta_t lies in
     [-1/M, (M - 1)/M]. The theory's margin of this p is M/(M - 1) delta_t
     (:func:`starlib.chain.margin`): for M = 64 a generator delta of 0.1 is a
-    margin of 0.1016. Introduced in the chapter "STaR on a real transformer".
+    margin of 0.1016. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
     M = _checks.num_states(M)
     try:
@@ -155,7 +155,7 @@ def transition_counts(chains, M, context="markov"):
     counts the chains with s_t = s and s_{t+1} = s2. With ``context="history"``
     it has shape (T, M, M, M) and entry [t, s0, s, s2] also separates the
     question s_0, the layout of :func:`starlib.tabular.history_star_step`.
-    Introduced in the chapter "STaR on a real transformer".
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
     M = _checks.num_states(M)
     chains = np.asarray(chains)
@@ -185,8 +185,7 @@ def independent_digits_follow(p, n_bits):
     (of the M - 1 wrong states, M/2 - 1 agree with the right one in that
     digit). A model that copies the 2n digits independently with those
     marginals follows the step with the product, far below p: the "independent
-    digits" stall of pre-training. Introduced in the chapter "STaR on a real
-    transformer".
+    digits" stall of pre-training. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
     M = 4 ** _checks.integer(n_bits, "n_bits", 1, "a number of bits >= 1")
     p = np.asarray(_checks.probabilities(p, "p", kind=FLOAT, min_ndim=0)[0], dtype=float)
@@ -200,8 +199,7 @@ def pretraining_counts(task, deltas, chains_per_problem, rng, context="markov"):
     ``deltas`` (one per step) use the authors' generator convention,
     p_t = 1/M + delta_t (:func:`generator_follow`); ``rng`` is a
     ``numpy.random.Generator``. The counts have the layout of
-    :func:`transition_counts` for ``context``. Introduced in the chapter "STaR
-    on a real transformer".
+    :func:`transition_counts` for ``context``. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
     from .chain import tied_kernels
     from .sampling import sample_chains_per_question
