@@ -126,12 +126,12 @@ def samples_to_escape(p0, M, target, iterations, grid, runs, rng, fraction=0.9, 
 MomentCheck = namedtuple("MomentCheck", "z_mean z_variance certain kept_runs leading_gap")
 MomentCheck.__doc__ = """Sampled updates against their predicted law; returned by :func:`starlib.finite_samples.step_moment_z_scores`.
 
-``z_mean``, ``z_variance`` (T,): |sample mean - p_t'| and |sample variance - predicted variance|,
+``z_mean``, ``z_variance`` (T,): abs(sample mean - p_t') and abs(sample variance - predicted variance),
 each in units of its standard error; 0 for a step whose update is certain (p_t' = 1 and every
 estimate exactly 1), inf if such a step ever comes back below 1. ``certain`` (T,): which steps
 are certain, so ``2 * (~certain).sum()`` z-tests are made. ``kept_runs``: how many runs kept
-a chain (the proposition conditions on K >= 1). ``leading_gap`` (T,): |p'(1 - p')/(n A) / exact
-variance - 1|, how far the leading-order variance is off (0 for a certain step).
+a chain (the proposition conditions on K >= 1). ``leading_gap`` (T,): abs(p'(1 - p')/(n A) / exact
+variance - 1), how far the leading-order variance is off (0 for a certain step).
 """
 
 WrongWay = namedtuple("WrongWay", "measured normal accuracy_falls mean_kept kept_runs standard_error")
@@ -159,7 +159,7 @@ MatchingRun.__doc__ = """The first seeded run with a property; returned by :func
 FalseAlarm = namedtuple("FalseAlarm", "per_test union_bound independent")
 FalseAlarm.__doc__ = """The chance that correct formulas fail some of many z-tests; returned by :func:`starlib.finite_samples.false_alarm_probability`.
 
-``per_test``: Pr(|Z| >= threshold) for a standard normal Z; ``union_bound``: min(1, tests * per_test),
+``per_test``: Pr(abs(Z) >= threshold) for a standard normal Z; ``union_bound``: min(1, tests * per_test),
 valid whatever the dependence between the tests; ``independent``: 1 - (1 - per_test)^tests, the
 exact binomial chance of at least one failure were the tests independent.
 """
@@ -278,7 +278,7 @@ def first_matching_run(p0, M, n, iterations, condition, seeds=200):
 def false_alarm_probability(tests, threshold):
     """The chance that at least one of ``tests`` z-tests at ``threshold`` fails by chance.
 
-    Each test rejects a correct formula when |Z| >= ``threshold`` for an
+    Each test rejects a correct formula when abs(Z) >= ``threshold`` for an
     (approximately) standard normal Z, which has probability erfc(threshold/sqrt 2).
     Returns a :class:`FalseAlarm` with the union bound and the independent-tests
     (binomial) value. Introduced in :doc:`/chapters/07_finite_samples`.

@@ -293,7 +293,7 @@ def deviation_budget(iterations):
     predictions ``tied``, ``tabular`` and ``sample`` (see :class:`StarIteration`);
     the parts ``shape`` = tabular - tied, ``finite_sample`` = sample - tabular and
     ``fit`` = accuracy - sample, which sum to accuracy - tied; and ``fit_miss``,
-    the largest |fit_follow - kept_follow| over the steps.
+    the largest abs(fit_follow - kept_follow) over the steps.
     """
     rows = _records(iterations)
     pairs = [(before, after) for before, after in zip(rows, rows[1:])]
@@ -318,7 +318,7 @@ def budget_table(iterations):
 
     Columns: the one-step predictions tied, tabular and sample, the network's
     accuracy, the parts d shape = tabular - tied, d sample = sample - tabular,
-    d fit = network - sample, and the fit miss max_t |fit_follow - kept_follow|.
+    d fit = network - sample, and the fit miss max_t abs(fit_follow - kept_follow).
     """
     b = deviation_budget(iterations)
     return format_table(

@@ -178,7 +178,7 @@ def score_candidates(model, packed, rows):
     The sum over the candidate's tokens of their log-probabilities, not
     renormalised over the valid candidates (:func:`model_kernels` does that).
     ``model`` is a :class:`TinyTransformer`, ``packed`` one entry of
-    :attr:`RealModel.packed` and ``rows`` a 1-D tensor of input rows.
+    ``RealModel.packed`` and ``rows`` a 1-D tensor of input rows.
     """
     if not isinstance(model, TinyTransformer):
         raise ValueError(f"model must be a TinyTransformer (RealModel.network); got model = {model!r:.80}")
@@ -211,7 +211,7 @@ def _positive_number(value, name):
 
 
 def check_context(context):
-    """Validate what the model conditions on: one of :data:`CONTEXTS`."""
+    """Validate what the model conditions on: one of ``CONTEXTS``."""
     if not isinstance(context, str) or context not in CONTEXTS:
         raise ValueError(f"context must be one of {CONTEXTS}; got context = {context!r}")
     return context
