@@ -54,6 +54,17 @@ def _sample_size(n):
     return _checks.sampled_size(n)
 
 
+
+def _iterate(arr, iterations, step):
+    """Rows 0..iterations: ``arr``, then ``step`` applied again and again in step-major layout."""
+    out = np.empty((iterations + 1,) + arr.shape)
+    out[0] = arr
+    x = _step_major(arr)
+    for k in range(1, iterations + 1):
+        x = step(x)
+        out[k] = _from_step_major(x, arr.shape)
+    return out
+
 def _centred_score_sum(sampled, n, kept, followed_kept, followed_failed, baseline=True):
     """(1/n) sum over chains of (r - b)(f_t - sampled_t), from the counts (step-major).
 
@@ -136,13 +147,7 @@ def reinforce_iterates(p0, M, n, iterations, rng, learning_rate, temperature=1.0
     rng = _checks.generator(rng)
     learning_rate = float(_checks.learning_rate(learning_rate))
     tau = float(_checks.temperature(temperature, FLOAT))
-    out = np.empty((iterations + 1,) + arr.shape)
-    out[0] = arr
-    x = _step_major(arr)
-    for k in range(1, iterations + 1):
-        x = _reinforce_floats(x, M, n, rng, learning_rate, tau)
-        out[k] = _from_step_major(x, arr.shape)
-    return out
+    return _iterate(arr, iterations, lambda x: _reinforce_floats(x, M, n, rng, learning_rate, tau))
 
 
 # --- REINFORCE on the logits of the softmax-parameterised tied policy -------------------------
@@ -239,13 +244,7 @@ def logit_reinforce_iterates(theta0, M, n, iterations, rng, learning_rate, tempe
     rng = _checks.generator(rng)
     learning_rate = float(_checks.learning_rate(learning_rate))
     tau = float(_checks.temperature(temperature, FLOAT))
-    out = np.empty((iterations + 1,) + arr.shape)
-    out[0] = arr
-    x = _step_major(arr)
-    for k in range(1, iterations + 1):
-        x = _logit_reinforce_floats(x, M, n, rng, learning_rate, tau)
-        out[k] = _from_step_major(x, arr.shape)
-    return out
+    return _iterate(arr, iterations, lambda x: _logit_reinforce_floats(x, M, n, rng, learning_rate, tau))
 
 
 def expected_logit_reinforce_step(p, M, n, learning_rate, temperature=1.0):
