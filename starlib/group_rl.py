@@ -47,7 +47,7 @@ weight 1/A on the direction p_t(1 - p_t) D_{-t}. The same lemma holds question
 by question for any policy, which gives the per-question weights of the
 uneven-difficulty model (:prf:ref:`prop-per-question-weights`, :func:`tabular_group_step`).
 No-signal groups: :prf:ref:`prop-no-signal`; the surrogate loss: :prf:ref:`prop-surrogate-zero`.
-Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
 """
 
 import math
@@ -132,7 +132,7 @@ def zero_signal_probability(A, G):
 
     Such a group gives every chain the advantage 0 under Dr. GRPO, GRPO and
     Reinforce-Rej: it carries no signal. Elementwise in ``A`` (floats, Fractions
-    or SymPy). Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    or SymPy). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     G = _group_size(G)
     arr, kind = _accuracies(A)
@@ -143,7 +143,7 @@ def informative_groups(A, G, questions):
     """The expected number of groups with a signal in a batch: questions (1 - A^G - (1 - A)^G).
 
     ``questions`` is the number of questions (groups) per batch. Elementwise in ``A``.
-    Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     questions = _checks.integer(questions, "questions", 1, "the number of questions per batch")
     G = _group_size(G)
@@ -194,7 +194,7 @@ def _elementwise(fn, arr, kind):
 def rft_weight(A, G):
     """The weight of RFT as a gradient (adv = r): w = 1, whatever A and G.
 
-    Returns ones of ``A``'s shape. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Returns ones of ``A``'s shape. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     _group_size(G)
     arr, kind = _accuracies(A)
@@ -205,7 +205,7 @@ def dr_grpo_weight(A, G):
     """The weight of Dr. GRPO (adv = r - group mean): w = 1 - 1/G, whatever A.
 
     The group mean contains the chain's own reward, which removes 1/G of the
-    signal. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    signal. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     G = _group_size(G)
     arr, kind = _accuracies(A)
@@ -219,7 +219,7 @@ def reinforce_rej_weight(A, G):
     Dropping the all-wrong groups changes nothing with 0/1 rewards (their
     advantages are 0 already); dropping the all-right groups removes the share
     A^(G-1) of RFT's signal, the chance that the G - 1 other chains of a
-    success's group succeed too. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    success's group succeed too. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     G = _group_size(G)
     arr, kind = _accuracies(A)
@@ -257,7 +257,7 @@ def grpo_weight(A, G, std="population"):
     With ``std="sample"`` (the sample standard deviation, G >= 2) the advantages,
     and w, are smaller by sqrt((G - 1)/G). Floats (any shape), Fractions (an exact
     SymPy number, a Fraction where rational) or SymPy symbols for A.
-    Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     G = _group_size(G)
     std = _std(std, G)
@@ -285,7 +285,7 @@ def star_refit_weight(A):
     """The weight 1/A of the STaR refit on its direction p_t (1 - p_t) D_{-t} (a natural-gradient step).
 
     The exact STaR map moves p_t by p_t (1 - p_t) D_{-t} / A
-    (:prf:ref:`thm-natural-gradient`). Needs A > 0. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    (:prf:ref:`thm-natural-gradient`). Needs A > 0. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     arr, kind = _accuracies(A)
     zero = np.array([a == 0 for a in arr.ravel()])
@@ -318,7 +318,7 @@ def advantage(reward, successes, G, method, std="population"):
     successes K; this is the rule a(r, K) of each method (see
     :mod:`starlib.group_rl`). Exact: a Fraction, or a SymPy number for GRPO's
     square roots; a float where ``std`` and the inputs ask for nothing exact is
-    never returned. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    never returned. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     G = _group_size(G)
     method = _method(method)
@@ -354,7 +354,7 @@ def group_advantages(rewards, method, std="population"):
 
     Rewards must be 0 or 1. Under ``"grpo"``, adv = (r - mean) / std within the
     group (population std, or the sample one with ``std="sample"``) and 0 where
-    std = 0. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    std = 0. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     method = _method(method)
     try:
@@ -396,7 +396,7 @@ def expected_group_step(p, M, G, method, temperature=1.0, learning_rate=1.0, std
     this is the expectation of the unclipped step. ``p`` has the steps on its last
     axis; leading axes are a batch, as in :func:`starlib.theory.star_step`.
     Floats, Fractions (exact; GRPO's weight then is a SymPy number where it is
-    irrational) or SymPy symbols. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    irrational) or SymPy symbols. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     M = _checks.num_states(M)
     G = _group_size(G)
@@ -446,7 +446,7 @@ def sample_groups(p, M, G, questions, rng, temperature=1.0):
     (mod M) of every state, which maps the tied policy with identity ground truth
     onto itself, so chain i of group b is a draw of the policy from question b.
     ``rewards[b, i]`` is 1 iff s_T = s_0; ``followed[b, i, t]`` is 1 iff step t + 1
-    kept the state (followed the ground truth). Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    kept the state (followed the ground truth). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     M = _checks.num_states(M)
     G = _group_size(G)
@@ -465,7 +465,7 @@ def chain_scores(p, M, followed, temperature=1.0):
 
     1/p_t where step t followed, -1/(1 - p_t) where it did not; at temperature tau,
     (1 - p_tau)/(tau p (1 - p)) and -p_tau/(tau p (1 - p)) (the score code of
-    :mod:`starlib.policy_gradient`). Needs 0 < p_t < 1. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    :mod:`starlib.policy_gradient`). Needs 0 < p_t < 1. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     M = _checks.num_states(M)
     arr = _checks.one_policy(p, "p")
@@ -488,7 +488,7 @@ def sampled_group_step(p, M, G, questions, rng, method, temperature=1.0, learnin
     scores (:func:`chain_scores`), and returns the change of p, shape (T,), the
     mean over the batch of each group's step (1/G) sum_i adv_i score_i. Its
     expectation is :func:`expected_group_step`. Needs 0 < p_t < 1. Introduced in
-    :doc:`/chapters/11_one_gradient_different_weights`.
+    :doc:`/chapters/12_one_gradient_different_weights`.
     """
     arr = _checks.one_policy(p, "p")
     if ((arr <= 0) | (arr >= 1)).any():
@@ -549,7 +549,7 @@ def row_follow_policy(follow):
     The other M - 1 states of the row share 1 - follow[t, s] equally: the
     uneven-difficulty family of :doc:`/chapters/08_beyond_the_markov_assumption`,
     one follow probability per state and step, with identity ground truth.
-    Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     arr, kind = _follow_rows(follow)
     T, M = arr.shape
@@ -567,7 +567,7 @@ def question_accuracy_gradient(follow):
     ``gradient[q, t, s]`` = Pr(s_t = s | s_0 = q) [h(s) - (sum_{s2} h(s2) - h(s)) / (M - 1)],
     where h(s2) = Pr(s_T = q | s_{t+1} = s2) (forward and backward passes). c_q is
     affine in each follow[t, s], so this is also c_q(follow[t, s] = 1) - c_q(follow[t, s] = 0).
-    Floats or Fractions. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Floats or Fractions. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     arr, kind = _follow_rows(follow)
     P = row_follow_policy(arr)
@@ -598,7 +598,7 @@ def per_question_weights(c, G, method, q0=None, std="population"):
     of :func:`group_weight`, one per question. ``method="star"`` gives STaR's
     weight 1/A for every question, A = sum_q q0(q) c_q (its kept set's
     log-likelihood gradient is (1/A) sum_q q0(q) grad c_q); it needs ``q0``.
-    Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     if method == "star":
         arr, kind = _accuracies(c, "c")
@@ -618,7 +618,7 @@ def tabular_group_step(follow, q0, G, method, learning_rate=1.0, std="population
     learning_rate * sum_q q0(q) w(c_q, G) dc_q/dfollow[t, s], with the per-question
     weights of :func:`per_question_weights` and the gradient of
     :func:`question_accuracy_gradient`; shape (T, M). Floats or Fractions (rational
-    methods only for Fractions). Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    methods only for Fractions). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     arr, kind = _follow_rows(follow)
     M = arr.shape[1]
@@ -671,7 +671,7 @@ def group_step_by_enumeration(p, M, G, method, temperature=1, std="population"):
     G-tuple of such outcomes, weighted by its probability. Independent of the
     weight formulas, so it checks :func:`expected_group_step`. Fractions (and
     1/temperature an integer); every 0 < p_t < 1. Cost (2^(T+1))^G: keep T and G
-    small. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    small. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     import itertools
 
@@ -720,7 +720,7 @@ def tabular_group_step_by_enumeration(follow, q0, G, method, std="population"):
     multiplied by :func:`advantage`; no weight formula is used. Every 0 < follow < 1,
     Fractions. Returns an object array (T, M): Fractions, or for ``"grpo"`` SymPy
     numbers (its advantages are square roots). Cost M (M^T)^G: keep it tiny.
-    Checks :func:`tabular_group_step`. Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Checks :func:`tabular_group_step`. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     import itertools
 
@@ -777,7 +777,7 @@ def weight_curves(accuracies, G, std="population"):
 
     Keys "rft", "dr_grpo", "grpo", "reinforce_rej" and "star" (the STaR refit's
     weight on its natural direction p_t (1 - p_t) D_{-t}; inf where A = 0).
-    Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     arr = _accuracies(np.asarray(accuracies, dtype=float))[0]
     out = {m: np.asarray(group_weight(arr, G, m, std), dtype=float) * np.ones_like(arr) for m in METHODS}
@@ -797,7 +797,7 @@ def difficulty_runs(follow0, q0, G, iterations, star_iterations, learning_rates=
     exact STaR map on full tabular rows (:func:`starlib.tabular.tabular_star_step`),
     ``star_iterations`` iterations. Returns ``(accuracies, learning_rates)``:
     accuracies[method] has shape (iterations + 1, M) (``star_iterations + 1`` for
-    "star"). Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    "star"). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     from .tabular import measure_policy, tabular_star_step
 
@@ -839,7 +839,7 @@ def difficulty_summary(accuracies, easy, hard, hard_level=0.5, easy_level=0.9):
     """A :class:`DifficultySummary` for every run of :func:`difficulty_runs`, keyed like ``accuracies``.
 
     ``easy`` and ``hard`` index the questions (a slice or an index array);
-    accuracies[method] has shape (iterations + 1, M). Introduced in :doc:`/chapters/11_one_gradient_different_weights`.
+    accuracies[method] has shape (iterations + 1, M). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     for name, level in (("hard_level", hard_level), ("easy_level", easy_level)):
         _checks.probabilities(level, name, kind=FLOAT, min_ndim=0)

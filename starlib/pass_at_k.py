@@ -26,7 +26,7 @@ with w_q the question weights (uniform by default). This module holds:
   runs, and :func:`support_fraction`.
 
 Floats give floats; Fractions give exact Fractions; :func:`pass_at_k` also
-takes SymPy expressions. Introduced in :doc:`/chapters/12_pass_at_k`.
+takes SymPy expressions. Introduced in :doc:`/chapters/13_pass_at_k`.
 """
 
 import math
@@ -110,7 +110,7 @@ def pass_at_k(question_accuracy, k, question_weights=None):
     None. Returns an array of shape batch + k.shape (a scalar for one policy and
     one k). Floats give floats (computed as -expm1(k log1p(-c)), so small c and
     large k lose nothing); Fractions give Fractions; SymPy entries, and a SymPy
-    symbol for k, give an expression. Introduced in :doc:`/chapters/12_pass_at_k`.
+    symbol for k, give an expression. Introduced in :doc:`/chapters/13_pass_at_k`.
     """
     kind = _checks.arithmetic_of(question_accuracy, question_weights if question_weights is not None else 0)
     c, kind = _question_array(question_accuracy, "question_accuracy", kind)
@@ -179,7 +179,7 @@ def pass_at_k_estimate(n, c, k, exact=False):
     question), and the result has its shape. With ``exact=True`` the result is a
     Fraction (an object array for array ``c``); otherwise a float, computed as
     1 - prod_{i = n - c + 1}^{n} (1 - k / i), which neither overflows nor loses
-    precision for large n. Introduced in :doc:`/chapters/12_pass_at_k`.
+    precision for large n. Introduced in :doc:`/chapters/13_pass_at_k`.
     """
     n = _count(n, "n", 1, what="the number of samples")
     k = _count(k, "k", 1, n, what="k must not exceed the number of samples n")
@@ -210,7 +210,7 @@ def sampled_pass_at_k(policy, g, n, k, rng, question_weights=None):
     :func:`pass_at_k_estimate` over questions, for each k (an integer, or a 1-d
     array of them, each at most n). Its mean over runs is the exact
     :func:`pass_at_k` of ``measure_policy(policy, g, q0).question_accuracy``.
-    Floats. Introduced in :doc:`/chapters/12_pass_at_k`.
+    Floats. Introduced in :doc:`/chapters/13_pass_at_k`.
     """
     policy, kind = _prepare_kernel(policy, "policy")
     T, M = policy.shape[0], policy.shape[-1]
@@ -239,7 +239,7 @@ def crossover_k(base_accuracy, trained_accuracy, question_weights=None, max_k=10
     compared in the log domain (no underflow at large k), and failure
     probabilities within a relative 1e-12 of each other count as a tie;
     Fractions are compared exactly, scanning k one at a time (keep ``max_k``
-    small). A trained policy at least as good on every question is behind at no k. Introduced in :doc:`/chapters/12_pass_at_k`.
+    small). A trained policy at least as good on every question is behind at no k. Introduced in :doc:`/chapters/13_pass_at_k`.
     """
     kind = _checks.arithmetic_of(base_accuracy, trained_accuracy,
                                  question_weights if question_weights is not None else 0)
@@ -321,7 +321,7 @@ def question_chain_accuracy(policy, g):
     state does not count. ``policy`` is a Markov (T, M, M) or history-aware
     (T, M, M, M) kernel in the layouts of :mod:`starlib.tabular`; ``g`` (T, M) the
     ground truth. ``pass_at_k(question_chain_accuracy(policy, g), k)`` is the
-    chain-level pass@k. Fractions give Fractions. Introduced in :doc:`/chapters/12_pass_at_k`.
+    chain-level pass@k. Fractions give Fractions. Introduced in :doc:`/chapters/13_pass_at_k`.
     """
     policy, _ = _prepare_kernel(policy, "policy")
     T, M = policy.shape[0], policy.shape[-1]
@@ -364,7 +364,7 @@ def support_fraction(policy, base):
 
     Both are kernels of the same shape (Markov or history-aware); the result is
     (number of entries positive in both) / (number positive in ``base``), a float
-    in [0, 1]. Introduced in :doc:`/chapters/12_pass_at_k`.
+    in [0, 1]. Introduced in :doc:`/chapters/13_pass_at_k`.
     """
     policy, _ = _prepare_kernel(policy, "policy")
     base, _ = _prepare_kernel(base, "base")
@@ -427,7 +427,7 @@ def finite_sample_pass_at_k_trajectory(policy, g, n, iterations, rng):
     leaves the policy as it is. ``policy`` is Markov (T, M, M) or history-aware
     (T, M, M, M), floats; ``g`` (T, M) the ground truth. Questions are weighted
     uniformly in the measurements. Returns a :class:`PassAtKTrajectory`.
-    Introduced in :doc:`/chapters/12_pass_at_k`.
+    Introduced in :doc:`/chapters/13_pass_at_k`.
     """
     policy, kind = _prepare_kernel(policy, "policy")
     if kind != FLOAT:
@@ -471,7 +471,7 @@ def finite_sample_pass_at_k_runs(policy, g, n, iterations, runs, rng, max_k=10**
 
     Returns a :class:`FiniteSampleRuns`. ``n`` chains per question per
     iteration; ``max_k`` bounds the search of :func:`crossover_k`. Introduced in
-    :doc:`/chapters/12_pass_at_k`.
+    :doc:`/chapters/13_pass_at_k`.
     """
     runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
     rng = _checks.generator(rng)
