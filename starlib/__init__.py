@@ -23,8 +23,7 @@ One module per concept:
 - :mod:`starlib.transformer` (the network and its packed scoring), :mod:`starlib.training`
   (training on counts, the fit measure) and :mod:`starlib.star_loop` (the STaR loop, its records,
   the deviation budget and their tables): STaR on a small transformer. They import torch at import
-  time, so they are not imported here; :mod:`starlib.real_model` re-exports their names for older
-  imports ("STaR on a real transformer").
+  time, so they are not imported here ("STaR on a real transformer").
 - :mod:`starlib.experiment`: the experiment's command line, ``python -m starlib.experiment``.
 - :mod:`starlib.plan`: the exact map as a planning tool, ``python -m starlib.plan``.
 

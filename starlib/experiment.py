@@ -16,10 +16,12 @@ chapter "STaR on a real transformer".
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+import numbers
+from dataclasses import asdict, dataclass, field, replace
 
 from . import _checks
 from .chain import NoKeptChainsError
@@ -70,18 +72,21 @@ def check_config(config):
     """Raise ValueError with a readable message if a configuration cannot run."""
     from .zip_task import ZipTask, generator_follow
 
+    if not isinstance(config, ExperimentConfig):
+        raise ValueError(f"config must be an ExperimentConfig (see CONFIGS); got config = {config!r:.80}")
     task = ZipTask(config.n_bits)
     if config.zero_step is not None and not 1 <= config.zero_step <= task.num_steps:
         raise ValueError(f"zero_step must be a step in 1..{task.num_steps}; got {config.zero_step}")
+    delta = config.delta
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not math.isfinite(delta):
+        raise ValueError(f"delta must be a finite number; got delta = {delta!r}")
     generator_follow(config.deltas, task.num_states)
-    for name in ("chains_per_problem", "samples_per_problem", "pretrain_steps"):
-        if getattr(config, name) < 1:
-            raise ValueError(f"{name} must be at least 1; got {getattr(config, name)}")
+    for name in ("chains_per_problem", "samples_per_problem"):
+        _checks.sampled_size(getattr(config, name), name)
+    _checks.integer(config.pretrain_steps, "pretrain_steps", 1, "a number of optimiser steps")
     for name in ("max_iterations", "finetune_steps"):
-        if getattr(config, name) < 0:
-            raise ValueError(f"{name} must be at least 0; got {getattr(config, name)}")
-    if not config.temperature > 0:
-        raise ValueError(f"temperature must be positive; got {config.temperature}")
+        _checks.integer(getattr(config, name), name, 0, "a number >= 0")
+    _checks.temperature(config.temperature, _checks.FLOAT)
     if config.context not in ("markov", "history"):
         raise ValueError(f"context must be 'markov' or 'history'; got {config.context!r}")
     config.model_config()  # checks the learning rate, batch and stopping rule
@@ -94,10 +99,11 @@ def run_experiment(config, seed=0, device="auto", progress=False):
     from .star_loop import run_star
     from .training import pretrain
 
-    if not isinstance(config, ExperimentConfig):
-        raise ValueError(f"config must be an ExperimentConfig (see CONFIGS); got config = {config!r:.80}")
+    from .transformer import check_flag
+
     task = check_config(config)
     _checks.integer(seed, "seed", 0, "a random seed")
+    check_flag(progress, "progress")
     device = resolve_device(device)
     start = time.perf_counter()
     pretrained = pretrain(
@@ -113,25 +119,6 @@ def run_experiment(config, seed=0, device="auto", progress=False):
         "seconds": time.perf_counter() - start,
         "iterations": [asdict(record) for record in iterations],
     }
-
-
-def format_table(iterations):
-    """The per-iteration table in its former layout, kept for older callers.
-
-    New code prints :func:`starlib.star_loop.iteration_table` (and
-    :func:`starlib.star_loop.budget_table`), which the command line uses.
-    """
-    lines = ["iter  accuracy (theory)  at tau (theory)  step follow p_1..p_T      kept  kept-wrong  loss"]
-    for r in iterations:
-        r = asdict(r) if is_dataclass(r) else r
-        follow = " ".join(f"{p:.3f}" for p in r["step_follow"])
-        wrong = "  -   " if r["kept_wrong_rate"] is None else f"{r['kept_wrong_rate']:.3f}"
-        lines.append(
-            f"{r['iteration']:>4}  {r['accuracy']:.4f} ({r['theory_accuracy']:.4f})  "
-            f"{r['sampling_accuracy']:.4f} ({r['theory_sampling_accuracy']:.4f})  {follow:<24}  "
-            f"{r['kept']:>6} {wrong:>10}  {r['loss']:.4f}"
-        )
-    return "\n".join(lines)
 
 
 def _parser():

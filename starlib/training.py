@@ -21,7 +21,10 @@ import torch
 
 from . import _checks
 from .chain import NoKeptChainsError
-from .transformer import ModelConfig, RealModel, check_context, check_model, check_seed, new_model, score_candidates, _positive_number
+from .transformer import (
+    ModelConfig, RealModel, check_positive_number, check_context, check_flag, check_model, check_seed, new_model,
+    score_candidates,
+)
 from .zip_task import ZipTask, pretraining_counts
 
 
@@ -190,12 +193,15 @@ def fit(model, counts, steps, learning_rate, batch_rows, seed=0, sharpen=False, 
 
     check_model(model)
     steps = _checks.integer(steps, "steps", 0, "a number of optimiser steps >= 0")
-    learning_rate = _positive_number(learning_rate, "learning_rate")
+    learning_rate = check_positive_number(learning_rate, "learning_rate")
     batch_rows = _checks.integer(batch_rows, "batch_rows", 1, "input rows per optimiser step")
     seed = check_seed(seed)
     check_every = _checks.integer(check_every, "check_every", 1, "steps between checks of the fit")
+    sharpen, progress = check_flag(sharpen, "sharpen"), check_flag(progress, "progress")
+    if not isinstance(description, str):
+        raise ValueError(f"description must be a string (the progress bar's label); got description = {description!r}")
     if fit_tolerance is not None:
-        fit_tolerance = _positive_number(fit_tolerance, "fit_tolerance")
+        fit_tolerance = check_positive_number(fit_tolerance, "fit_tolerance")
     counts = _model_counts(model, counts)
     device = model.device
     targets = _row_targets(counts, model.context)
@@ -276,6 +282,7 @@ def pretrain(task, deltas, chains_per_problem, seed=0, context="markov", config=
         raise ValueError(f"task must be a starlib.zip_task.ZipTask; got task = {task!r:.80}")
     seed = check_seed(seed)
     check_context(context)
+    check_flag(progress, "progress")
     if start_from is not None and (not isinstance(start_from, Pretrained) or start_from.model.task != task):
         raise ValueError(f"start_from must be a Pretrained model of the same task, or None; got start_from = {start_from!r:.80}")
     if config is not None and not isinstance(config, ModelConfig):

@@ -184,8 +184,7 @@ def score_candidates(model, packed, rows):
         raise ValueError(f"model must be a TinyTransformer (RealModel.network); got model = {model!r:.80}")
     if not isinstance(packed, _PackedStep):
         raise ValueError(f"packed must be one step's layout from RealModel.packed; got packed = {packed!r:.80}")
-    rows = torch.as_tensor(rows)
-    if rows.ndim != 1 or rows.dtype in (torch.bool,) or rows.is_floating_point() or (
+    if not isinstance(rows, torch.Tensor) or rows.ndim != 1 or rows.dtype in (torch.bool,) or rows.is_floating_point() or (
         len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= len(packed.contexts))
     ):
         raise ValueError(f"rows must be a 1-D integer tensor of input rows in [0, {len(packed.contexts)}); got rows = {rows!r:.80}")
@@ -202,7 +201,7 @@ def score_candidates(model, packed, rows):
 # --- the experiment's model: its settings, its layouts and its kernels ------------------------
 
 
-def _positive_number(value, name):
+def check_positive_number(value, name):
     """Validate a finite number > 0 (a learning rate, a weight, a tolerance)."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if not ok or not np.isfinite(float(value)) or value <= 0:
@@ -224,9 +223,23 @@ def check_model(model, name="model"):
     return model
 
 
+#: The largest seed: torch's generators take 64-bit seeds, NumPy's any integer.
+MAX_SEED = 2**63 - 1
+
+
 def check_seed(seed, name="seed"):
-    """Validate a random seed: an integer >= 0."""
-    return _checks.integer(seed, name, 0, "a random seed")
+    """Validate a random seed: an integer in [0, MAX_SEED]."""
+    seed = _checks.integer(seed, name, 0, "a random seed")
+    if seed > MAX_SEED:
+        raise ValueError(f"{name} must be at most {MAX_SEED} (a 64-bit seed); got {name} = {seed!r}")
+    return seed
+
+
+def check_flag(value, name):
+    """Validate an on/off option: True or False (not 1, None or a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {name} = {value!r}")
+    return bool(value)
 
 
 @dataclass
@@ -258,11 +271,11 @@ class ModelConfig:
         for name in ("pretrain_steps", "finetune_steps"):
             _checks.integer(getattr(self, name), name, 0, "a number of optimiser steps >= 0")
         for name in ("learning_rate", "finetune_learning_rate"):
-            _positive_number(getattr(self, name), name)
-        if _positive_number(self.sharpen_to, "sharpen_to") > 1:
+            check_positive_number(getattr(self, name), name)
+        if check_positive_number(self.sharpen_to, "sharpen_to") > 1:
             raise ValueError(f"sharpen_to must be a weight in (0, 1]; got sharpen_to = {self.sharpen_to!r}")
         if self.finetune_fit_tolerance is not None:
-            _positive_number(self.finetune_fit_tolerance, "finetune_fit_tolerance")
+            check_positive_number(self.finetune_fit_tolerance, "finetune_fit_tolerance")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model = {self.d_model} must be a multiple of n_heads = {self.n_heads}")
 

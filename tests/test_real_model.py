@@ -14,7 +14,7 @@ from starlib.sampling import sample_chains_per_question
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # the tests are small; threads only contend
-from starlib import real_model, star_loop, training, transformer  # noqa: E402
+from starlib import star_loop, training, transformer  # noqa: E402
 
 TINY = experiment.ExperimentConfig(
     n_bits=2, delta=0.3, chains_per_problem=64, samples_per_problem=64,
@@ -266,12 +266,6 @@ def test_history_aware_run_overlays_the_exact_history_aware_map():
         assert r.theory_kept_wrong_rate == pytest.approx(sampling.kept_wrong_rate)
         policy = sl.history_star_step(sl.tempered_policy(policy, 0.5), g, q0)
     assert len(run) == 3 and run[1].theory_accuracy > 0.99  # a perfect history-aware learner is done in one step
-
-
-def test_the_former_module_still_names_everything():
-    for name in ("pretrain", "run_star", "model_kernels", "fit", "new_model", "ModelConfig", "pretraining_counts"):
-        assert hasattr(real_model, name)
-    assert real_model.run_star is star_loop.run_star and real_model.pretraining_counts is zip_task.pretraining_counts
 
 
 def test_run_star_is_deterministic_for_a_seed():
