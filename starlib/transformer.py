@@ -223,7 +223,7 @@ def check_model(model, name="model"):
     return model
 
 
-#: The largest seed: torch's generators take 64-bit seeds, NumPy's any integer.
+#: The largest seed, since torch's generators take 64-bit seeds (NumPy's take any integer).
 MAX_SEED = 2**63 - 1
 
 
