@@ -60,7 +60,7 @@ import numpy as np
 from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
 from .chain import _result, _tempered_floats, tempered
-from .policy_gradient import _score_sum
+from .policy_gradient import chain_scores  # the score of a chain; also starlib.group_rl.chain_scores
 from .sampling import sample_chains
 from .theory import _from_step_major, _step_major, accuracy, accuracy_gradient
 
@@ -460,32 +460,12 @@ def sample_groups(p, M, G, questions, rng, temperature=1.0):
     return rewards, followed
 
 
-def chain_scores(p, M, followed, temperature=1.0):
-    """d log pi(chain) / d p_t for every chain, from its follow flags (..., T): floats.
-
-    1/p_t where step t followed, -1/(1 - p_t) where it did not; at temperature tau,
-    (1 - p_tau)/(tau p (1 - p)) and -p_tau/(tau p (1 - p)) (the score code of
-    :mod:`starlib.policy_gradient`). Needs 0 < p_t < 1. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
-    """
-    M = _checks.num_states(M)
-    arr = _checks.one_policy(p, "p")
-    if ((arr <= 0) | (arr >= 1)).any():
-        raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
-    tau = float(_checks.temperature(temperature, FLOAT))
-    f = np.asarray(followed)
-    if f.ndim < 1 or f.shape[-1] != arr.shape[0] or not ((f == 0) | (f == 1)).all():
-        raise ValueError(f"followed must hold 0s and 1s with {arr.shape[0]} steps on its last axis; got shape {f.shape}")
-    sampled = arr if tau == 1.0 else _tempered_floats(arr, None, M, tau)[0]
-    # The score of one chain is the score sum of a batch of one kept chain without baseline.
-    return _score_sum(arr, sampled, tau, 1, 1, f.astype(float), 0.0, baseline=False)
-
-
 def sampled_group_step(p, M, G, questions, rng, method, temperature=1.0, learning_rate=1.0, std="population"):
     """One sampled group update on a batch: learning_rate * (1/(questions G)) sum_{b, i} adv_bi score_bi.
 
     Draws G chains for each of ``questions`` questions (:func:`sample_groups`),
     computes the advantages within each group (:func:`group_advantages`) and the
-    scores (:func:`chain_scores`), and returns the change of p, shape (T,), the
+    scores (:func:`starlib.policy_gradient.chain_scores`), and returns the change of p, shape (T,), the
     mean over the batch of each group's step (1/G) sum_i adv_i score_i. Its
     expectation is :func:`expected_group_step`. Needs 0 < p_t < 1. Introduced in
     :doc:`/chapters/12_one_gradient_different_weights`.
