@@ -79,7 +79,7 @@ def _method(method, allowed=METHODS):
 
 
 def _group_size(G, name="G"):
-    return _checks.integer(G, name, 1, "the number of chains sampled per question")
+    return _checks.int64_count(G, name, 1, "the number of chains sampled per question")
 
 
 def _std(std, G):
@@ -450,7 +450,7 @@ def sample_groups(p, M, G, questions, rng, temperature=1.0):
     kept the state (followed the ground truth). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
     M = _checks.num_states(M)
-    G = _checks.int64_count(G, "G", 1, "the number of chains sampled per question")
+    G = _group_size(G)
     questions = _checks.int64_count(questions, "questions", 1, "the number of questions per batch")
     if questions * G > _checks.MAX_SAMPLES:
         raise ValueError(f"questions * G must be at most {_checks.MAX_SAMPLES} chains (held as int64); "
@@ -478,7 +478,7 @@ def sampled_group_step(p, M, G, questions, rng, method, temperature=1.0, learnin
     if ((arr <= 0) | (arr >= 1)).any():
         raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
     method = _method(method)
-    G = _checks.int64_count(G, "G", 1, "the number of chains sampled per question")
+    G = _group_size(G)
     std = _std(std, G)
     learning_rate = float(_checks.learning_rate(learning_rate))
     rewards, followed = sample_groups(arr, M, G, questions, rng, temperature)  # checks questions
