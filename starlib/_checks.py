@@ -271,3 +271,11 @@ def policy_kernels(value, kind, name, ndims=(3, 4)):
             f"it sums to {sums[where]!r}"
         )
     return arr
+
+
+def int64_count(value, name, low, what):
+    """Validate a whole number in [low, MAX_SAMPLES]: a count that NumPy holds as int64 (runs, groups, questions)."""
+    value = integer(value, name, low, what)
+    if value > MAX_SAMPLES:
+        raise ValueError(f"{name} must be at most {MAX_SAMPLES} ({what}, held as int64); got {name} = {value!r}")
+    return value

@@ -4,22 +4,17 @@ Finite-sample STaR and REINFORCE (Williams, 1992) both spend n sampled chains
 per iteration. They differ in what they do with them: STaR refits p_t to the
 fraction of kept chains whose step t follows the ground truth, REINFORCE adds
 ``learning_rate`` times a score-function estimate of the gradient of the
-accuracy. This module holds what the comparison needs beyond the two engines
-(:mod:`starlib.sampling` and :mod:`starlib.policy_gradient`):
+accuracy. The engines and their expected steps live in :mod:`starlib.sampling`
+and :mod:`starlib.policy_gradient`; this module sets them side by side:
 
-- the expected updates of both, in closed form (:func:`expected_reinforce_step`,
-  :func:`expected_star_mc_step`);
-- the REINFORCE gradient estimate from the sufficient counts
-  (:func:`policy_gradient_estimate`) and a natural-gradient REINFORCE, preconditioned
-  by the inverse Fisher information p_t (1 - p_t) (:func:`natural_reinforce_step`,
-  :func:`natural_reinforce_iterates`);
-- REINFORCE on the follow logits, :func:`starlib.policy_gradient.logit_reinforce_step`, as a
-  fourth method;
-- every step's exact expectation by brute force over every batch (:func:`expected_steps_by_enumeration`),
-  an independent check of the closed forms;
+- STaR's expected finite-sample step in closed form (:func:`expected_star_mc_step`),
+  next to :func:`starlib.policy_gradient.expected_reinforce_step`;
+- every method's exact expected step by brute force over every batch
+  (:func:`expected_steps_by_enumeration`), an independent check of all the closed forms;
 - many seeded runs of any of the methods until a target accuracy
-  (:func:`iterations_to_target`, :func:`compare_methods`, :func:`learning_rate_sweep`) and
-  their tables (:func:`comparison_table`, :func:`sweep_table`).
+  (:func:`iterations_to_target`, :func:`compare_methods`, :func:`learning_rate_sweep`),
+  their summaries (:func:`run_summary`) and their tables (:func:`comparison_table`,
+  :func:`sweep_table`).
 
 Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
 """
@@ -28,7 +23,6 @@ import itertools
 import math
 import numbers
 from collections import namedtuple
-from fractions import Fraction
 
 import numpy as np
 
@@ -36,52 +30,26 @@ from . import _checks
 from ._checks import FLOAT
 from .chain import enumerate_chains, tied_kernels
 from .policy_gradient import (
-    _centred_score_sum,
     _logit_floats,
     _logit_reinforce_floats,
+    _natural_floats,
     _reinforce_floats,
-    _sample_size,
-    expected_logit_reinforce_step,
     policy_logits,
 )
 from .sampling import _counts
 from .tables import format_table
-from .theory import _from_step_major, _step_major, accuracy, accuracy_gradient, star_step
+from .theory import _from_step_major, _step_major, accuracy, star_step
+
+# Moved to starlib.policy_gradient; still importable from here.
+from .policy_gradient import (  # noqa: F401
+    expected_reinforce_step,
+    natural_reinforce_iterates,
+    natural_reinforce_step,
+    policy_gradient_estimate,
+)
 
 METHODS = ("star", "star_mc", "reinforce", "natural_reinforce", "logit_reinforce")
-
-
-def expected_reinforce_step(p, M, n, learning_rate, natural=False):
-    """The expected change of p_t in one REINFORCE step with a batch-mean baseline.
-
-    With n chains, reward r_i = 1 for a correct answer, baseline b = mean_i r_i and
-    score s_it = d log Pr(chain i) / d p_t, the step
-    ``learning_rate * sum_i (r_i - b) s_it / n`` of
-    :func:`starlib.policy_gradient.reinforce_step` has expectation
-
-        learning_rate * (1 - 1/n) * dA/dp_t = learning_rate * (1 - 1/n) * D_{-t}
-
-    (before its clip into (0, 1)): the baseline of a chain's own batch includes the
-    chain's own reward, which removes a fraction 1/n of the signal. With
-    ``natural=True`` the step is preconditioned by the inverse Fisher information,
-    as in :func:`natural_reinforce_step`, and the expectation is multiplied by
-    p_t (1 - p_t). Accepts floats (last axis the steps, leading axes a batch),
-    Fractions and SymPy symbols (for p, M, n and ``learning_rate``). Introduced in
-    :doc:`/chapters/09_star_versus_policy_gradient`.
-    """
-
-    if _flag(natural, "natural"):  # the plain gradient in the logits (dp/dtheta = p (1 - p))
-        return expected_logit_reinforce_step(p, M, n, learning_rate)
-    M = _checks.num_states(M)
-    n = _checks.sample_size(n, symbolic=True)
-    learning_rate = _checks.learning_rate(learning_rate)
-    kind = _checks.arithmetic_of(p, M, n, learning_rate)
-    arr, kind = _checks.probabilities(p, "p", kind=kind)
-    gradient = accuracy_gradient(arr if kind == FLOAT else arr.tolist(), M)
-    if kind == FLOAT:
-        return learning_rate * (1 - 1 / n) * gradient
-    factor = learning_rate * (1 - (1 / n if _checks._is_sympy(n) else Fraction(1, n)))
-    return [factor * d for d in gradient]
+REINFORCE_METHODS = METHODS[2:]
 
 
 def expected_star_mc_step(p, M, n):
@@ -111,129 +79,6 @@ def expected_star_mc_step(p, M, n):
     A = accuracy(values, M)
     return [(1 - (1 - A) ** n) * (y - x) for x, y in zip(values, star_step(values, M))]
 
-
-def _count(value, what):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"counts.{what} must be a whole number of chains >= 0; got counts.{what} = {value!r}")
-    return int(value)
-
-
-def _follow_count_array(value, what, shape, most):
-    try:
-        arr = np.asarray(value)
-        numeric = arr.dtype != bool and (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating))
-    except (TypeError, ValueError):
-        numeric = False
-    if not numeric:
-        raise ValueError(f"counts.{what} must be an array of whole numbers; got counts.{what} = {value!r}")
-    if arr.shape != shape:
-        raise ValueError(f"counts.{what} must hold one count per step, shape {shape}; got shape {arr.shape}")
-    if not (np.isfinite(arr) & (arr == np.round(arr)) & (arr >= 0) & (arr <= most)).all():
-        raise ValueError(f"counts.{what} must hold whole numbers in [0, {most}]; got counts.{what} = {value!r}")
-    return arr.astype(float)
-
-
-def _counts_arrays(p, counts):
-    """Validated (kept, failed, followed_kept, followed_failed) of a FollowCounts for one policy."""
-    if not (isinstance(counts, tuple) and len(counts) == 4):
-        raise ValueError(f"counts must be a FollowCounts (kept, followed_kept, failed, followed_failed); got {counts!r}")
-    counts = _FollowCountsLike(*counts)
-    kept, failed = _count(counts.kept, "kept"), _count(counts.failed, "failed")
-    if kept + failed == 0:
-        raise ValueError(f"counts must hold at least one chain (kept + failed >= 1); got {counts!r}")
-    fk = _follow_count_array(counts.followed_kept, "followed_kept", p.shape, kept)
-    ff = _follow_count_array(counts.followed_failed, "followed_failed", p.shape, failed)
-    return kept, failed, fk, ff
-
-
-_FollowCountsLike = namedtuple("_FollowCountsLike", "kept followed_kept failed followed_failed")
-
-
-def policy_gradient_estimate(p, counts, baseline=True):
-    """The REINFORCE estimate (1/n) sum_i (r_i - b) s_it of dA/dp_t, from counts alone.
-
-    ``counts`` is a :func:`starlib.sampling.follow_counts` result for n = kept + failed
-    chains sampled at ``p`` (one chain per row, shape (T,) of ``p``): whole numbers,
-    each follow count between 0 and its kept or failed total. The score of
-    p_t is 1/p_t for a step that follows the ground truth and -1/(1 - p_t) for one
-    that does not; the reward is 1 for a kept chain. With ``baseline=True`` the
-    baseline b is the batch's mean reward kept/n, otherwise b = 0. Needs
-    0 < p_t < 1. Floats only. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
-    """
-    arr = _checks.one_policy(p, "p")
-    if ((arr <= 0) | (arr >= 1)).any():
-        raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
-    baseline = _flag(baseline, "baseline")
-    kept, failed, fk, ff = _counts_arrays(arr, counts)
-    return _centred_score_sum(arr, kept + failed, kept, fk, ff, baseline) / (arr * (1.0 - arr))
-
-
-def _flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {name} = {value!r}")
-    return bool(value)
-
-
-def _natural_floats(x, M, n, rng, learning_rate, baseline=True):
-    """One natural-gradient step on step-major floats x (T, B): p (1 - p) times the scores, no division."""
-    kept, fk, ff = _counts(x, 1.0 - x, M, n, rng)
-    return np.clip(x + learning_rate * _centred_score_sum(x, n, kept, fk, ff, baseline), 0.0, 1.0)
-
-
-def natural_reinforce_step(p, M, n, rng, learning_rate, baseline=True):
-    """One natural-gradient REINFORCE step on the tied policy from n sampled chains.
-
-    The REINFORCE estimate of :func:`policy_gradient_estimate` (batch-mean baseline
-    unless ``baseline=False``) is preconditioned by the inverse Fisher information
-    p_t (1 - p_t) of the family (Chapter "The STaR map and policy improvement"):
-
-        p_t <- p_t + learning_rate * p_t (1 - p_t) * (1/n) sum_i (r_i - b) s_it,
-
-    computed from the counts of :func:`starlib.sampling.follow_counts` (drawn from
-    ``rng``) without any division, and clipped into [0, 1]. Its expectation is
-    ``expected_reinforce_step(p, M, n, learning_rate, natural=True)``. With
-    b = kept/n the step is learning_rate b (1 - b) (phi_kept - phi_failed), phi the
-    shares of kept and of failed chains that follow at step t, at most
-    learning_rate / 4 in size; a batch can push it out of [0, 1] at any rate (then
-    the clip binds), while its expectation stays inside for every policy exactly
-    when learning_rate (1 - 1/n) <= 1.
-
-    **STaR is a special case, sample by sample.** With ``baseline=False`` and
-    learning rate n / kept (one over the batch's mean reward) the step is exactly
-    the refit kept-and-followed / kept of :func:`starlib.sampling.star_step_mc`.
-    Returns a float array (T,). Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
-    """
-
-    arr = _checks.one_policy(p, "p")
-    M = _checks.num_states(M)
-    n = _sample_size(n)
-    rng = _checks.generator(rng)
-    learning_rate = float(_checks.learning_rate(learning_rate))
-    baseline = _flag(baseline, "baseline")
-    return _natural_floats(arr[:, None], M, n, rng, learning_rate, baseline)[:, 0]
-
-
-def natural_reinforce_iterates(p0, M, n, iterations, rng, learning_rate, baseline=True):
-    """The trajectory of :func:`natural_reinforce_step`: an array (iterations + 1, T).
-
-    Row 0 is ``p0``; every later row is one step from the row before, all drawing
-    from the same ``rng``. Every argument is checked, also for ``iterations=0``.
-    Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
-    """
-    arr = _checks.one_policy(p0, "p0")
-    M = _checks.num_states(M)
-    n = _sample_size(n)
-    iterations = _checks.iterations(iterations)
-    rng = _checks.generator(rng)
-    learning_rate = float(_checks.learning_rate(learning_rate))
-    baseline = _flag(baseline, "baseline")
-    out = np.empty((iterations + 1, arr.shape[0]))
-    out[0] = arr
-    x = arr[:, None].copy()
-    for k in range(iterations):
-        x = _natural_floats(x, M, n, rng, learning_rate, baseline)
-        out[k + 1] = x[:, 0]
-    return out
 
 
 # --- every step's expectation by brute force -----------------------------------------------------
@@ -328,7 +173,7 @@ def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, le
     :func:`starlib.sampling.star_step_mc`; an iteration that keeps no chain leaves
     the policy where it is, as :func:`starlib.sampling.star_iterates_mc` does),
     ``"reinforce"`` (:func:`starlib.policy_gradient.reinforce_step`),
-    ``"natural_reinforce"`` (:func:`natural_reinforce_step`) or ``"logit_reinforce"``
+    ``"natural_reinforce"`` (:func:`starlib.policy_gradient.natural_reinforce_step`) or ``"logit_reinforce"``
     (:func:`starlib.policy_gradient.logit_reinforce_step`, started from the logits of
     ``p0``, which must then lie inside (0, 1)); the last three need ``learning_rate``.
     Each iteration samples n chains per run.
@@ -343,22 +188,36 @@ def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, le
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got method = {method!r}")
-    arr = _checks.one_policy(p0, "p0")
-    M = _checks.num_states(M)
-    n = _sample_size(n)
-    target = _checks.target_accuracy(target)
-    max_iterations = _checks.iterations(max_iterations, "max_iterations")
-    rng = _checks.generator(rng)
-    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
-    if method in ("reinforce", "natural_reinforce", "logit_reinforce"):
-        if learning_rate is None:
-            raise ValueError(f"method {method!r} needs a learning_rate; got learning_rate = None")
-        learning_rate = float(_checks.learning_rate(learning_rate))
-    elif learning_rate is not None:
-        raise ValueError(f"method {method!r} has no learning rate; got learning_rate = {learning_rate!r}")
+    arr, M, n, target, max_iterations, rng, runs = _run_arguments(p0, M, n, target, max_iterations, rng, runs)
+    learning_rate = _method_rate(method, learning_rate)
     iterations, final = _runs_to_target(method, arr, M, n, target, max_iterations, rng,
                                         np.full(runs, np.nan if learning_rate is None else learning_rate))
     return TargetRuns(iterations, final)
+
+
+def _run_arguments(p0, M, n, target, max_iterations, rng, runs):
+    """The checked arguments every batch of runs to a target takes, in this order."""
+    return (_checks.one_policy(p0, "p0"), _checks.num_states(M), _checks.sampled_size(n),
+            _checks.target_accuracy(target), _checks.iterations(max_iterations, "max_iterations"),
+            _checks.generator(rng), _checks.int64_count(runs, "runs", 1, "a number of independent runs"))
+
+
+def _method_rate(method, learning_rate):
+    """The checked learning rate of ``method``: a float for a REINFORCE variant, None for STaR."""
+    if method in REINFORCE_METHODS:
+        if learning_rate is None:
+            raise ValueError(f"method {method!r} needs a learning_rate; got learning_rate = None")
+        return float(_checks.learning_rate(learning_rate))
+    if learning_rate is not None:
+        raise ValueError(f"method {method!r} has no learning rate; got learning_rate = {learning_rate!r}")
+    return None
+
+
+def _sequence(value, name):
+    """``value`` as a list; text, None and anything not iterable are a ValueError naming ``name``."""
+    if value is None or isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{name} must be a sequence; got {name} = {value!r}")
+    return list(value)
 
 
 def _runs_to_target(method, p0, M, n, target, max_iterations, rng, learning_rates):
@@ -409,17 +268,33 @@ def compare_methods(p0, M, n, methods, target, max_iterations, rng, runs):
     Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
     rng = _checks.generator(rng)
-    n = _sample_size(n)
-    methods = list(methods)
-    if not methods or any(not (isinstance(m, tuple) and len(m) == 3 and isinstance(m[0], str)) for m in methods):
-        raise ValueError(f"methods must be a non-empty list of (label, method, learning_rate), each label a "
-                         f"string; got methods = {methods!r}")
+    n = _checks.sampled_size(n)
+    runs = _checks.int64_count(runs, "runs", 1, "a number of independent runs")
+    methods = _method_triples(methods)
     out = []
     for (label, method, lr), child in zip(methods, rng.spawn(len(methods))):
         run = iterations_to_target(method, p0, M, n, target, max_iterations, child,
                                    1 if method == "star" else runs, learning_rate=lr)
         out.append(_method_runs(label, method, lr, run, n))
     return out
+
+
+def _method_triples(methods):
+    """The (label, method, learning_rate) triples of :func:`compare_methods`, each checked."""
+    methods = _sequence(methods, "methods")
+    if not methods:
+        raise ValueError("methods must list at least one (label, method, learning_rate); got methods = []")
+    for i, entry in enumerate(methods):
+        if not (isinstance(entry, tuple) and len(entry) == 3 and isinstance(entry[0], str)):
+            raise ValueError(f"methods[{i}] must be a (label, method, learning_rate) triple with a string label; "
+                             f"got methods[{i}] = {entry!r}")
+        if entry[1] not in METHODS:
+            raise ValueError(f"methods[{i}] must name a method of {METHODS}; got methods[{i}] = {entry!r}")
+        try:
+            _method_rate(entry[1], entry[2])
+        except ValueError as err:
+            raise ValueError(f"methods[{i}] = {entry!r}: {err}") from err
+    return methods
 
 
 def _method_runs(label, method, learning_rate, run, n):
@@ -433,10 +308,11 @@ def comparison_table(results, n):
     ``n`` is the number of chains per iteration, so samples = n times the median
     iterations. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
-    results = list(results)
+    results = _sequence(results, "results")
     if not results or not all(isinstance(r, MethodRuns) for r in results):
-        raise ValueError(f"results must be a non-empty list of MethodRuns (from compare_methods); got results = {results!r}")
-    n = _sample_size(n)
+        raise ValueError("results must be a non-empty list of MethodRuns (from compare_methods); "
+                         f"got results = {results!r}")
+    n = _checks.sampled_size(n)
     rows = [(r.label, r.summary.median, r.summary.low, r.summary.high, f"{r.summary.failed:.1%}",
              r.summary.median * n) for r in results]
     return format_table(rows, ["method", "median", "10%", "90%", "failed", "samples"],
@@ -453,16 +329,10 @@ def learning_rate_sweep(p0, M, n, methods, rates, target, max_iterations, rng, r
     :class:`MethodRuns` for every method and rate, and ``("star_mc", None)``.
     Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
-    arr = _checks.one_policy(p0, "p0")
-    M = _checks.num_states(M)
-    n = _sample_size(n)
-    target = _checks.target_accuracy(target)
-    max_iterations = _checks.iterations(max_iterations, "max_iterations")
-    rng = _checks.generator(rng)
-    runs = _checks.integer(runs, "runs", 1, "a number of independent runs per rate")
-    methods = list(methods)
-    if not methods or any(m not in ("reinforce", "natural_reinforce", "logit_reinforce") for m in methods):
-        raise ValueError(f"methods must be REINFORCE variants of {METHODS[2:]}; got methods = {methods!r}")
+    arr, M, n, target, max_iterations, rng, runs = _run_arguments(p0, M, n, target, max_iterations, rng, runs)
+    methods = _sequence(methods, "methods")
+    if not methods or any(not isinstance(m, str) or m not in REINFORCE_METHODS for m in methods):
+        raise ValueError(f"methods must be REINFORCE variants of {REINFORCE_METHODS}; got methods = {methods!r}")
     rates = _rates(rates)
     children = rng.spawn(len(methods) + 1)
     out = {}
@@ -471,43 +341,65 @@ def learning_rate_sweep(p0, M, n, methods, rates, target, max_iterations, rng, r
         for i, lr in enumerate(rates):
             part = TargetRuns(iterations[i * runs:(i + 1) * runs], final[i * runs:(i + 1) * runs])
             out[method, lr] = _method_runs(f"{method} {lr:g}", method, lr, part, n)
-    star = TargetRuns(*_runs_to_target("star_mc", arr, M, n, target, max_iterations, children[-1], np.full(runs, np.nan)))
+    star = TargetRuns(*_runs_to_target("star_mc", arr, M, n, target, max_iterations, children[-1],
+                                       np.full(runs, np.nan)))
     out["star_mc", None] = _method_runs("STaR", "star_mc", None, star, n)
     return out
 
 
 def _rates(rates):
-    """Validated distinct learning rates (floats) of a sweep."""
+    """Checked distinct learning rates (floats) of a sweep."""
+    if rates is None or isinstance(rates, (str, bytes)):
+        raise ValueError(f"rates must be a sequence of learning rates; got rates = {rates!r}")
     try:
         values = list(np.atleast_1d(np.asarray(rates, dtype=object)).ravel())
     except (TypeError, ValueError) as err:
         raise ValueError(f"rates must be a sequence of learning rates; got rates = {rates!r}") from err
     if not values:
         raise ValueError(f"rates must hold at least one learning rate; got rates = {rates!r}")
-    values = [float(_checks.learning_rate(lr)) for lr in values]
-    if len(set(values)) != len(values):
+    checked = []
+    for i, lr in enumerate(values):
+        try:
+            checked.append(float(_checks.learning_rate(lr)))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"rates[{i}] = {lr!r} is not a learning_rate (a finite number > 0)") from err
+    if len(set(checked)) != len(checked):
         raise ValueError(f"rates must be distinct (one entry per rate in the result); got rates = {rates!r}")
-    return values
+    return checked
 
 
 def sweep_table(sweep, methods, rates, short_names):
     """The sweep as a table: one row per rate; per method the median iterations and the share failed.
 
-    ``short_names`` gives a column prefix per method (such as ``"p"`` for REINFORCE in p).
-    The failed share is followed by ``*`` when some failed run is not a collapse (see
+    ``short_names`` gives a column prefix per method (such as ``"p"`` for REINFORCE in p),
+    as a list in the order of ``methods`` or a dict keyed by method. The failed share is
+    followed by ``*`` when some failed run is not a collapse (see
     :class:`MethodRuns`). Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
     """
-    methods, rates, short_names = list(methods), _rates(rates), list(short_names)
-    if not methods:
+    methods = _sequence(methods, "methods")
+    if not methods or not all(isinstance(m, str) for m in methods):
         raise ValueError(f"methods must name at least one method of the sweep; got methods = {methods!r}")
+    rates = _rates(rates)
+    if isinstance(short_names, dict):
+        unnamed = [m for m in methods if m not in short_names]
+        if unnamed:
+            raise ValueError(f"short_names must name every method; {unnamed!r} of methods = {methods!r} "
+                             f"have no entry in short_names = {short_names!r}")
+        short_names = [short_names[m] for m in methods]
+    short_names = _sequence(short_names, "short_names")
     if len(short_names) != len(methods) or not all(isinstance(x, str) for x in short_names):
         raise ValueError(f"short_names must give one string per method ({len(methods)}); "
                          f"got short_names = {short_names!r}")
-    if not isinstance(sweep, dict):
-        raise ValueError(f"sweep must be a learning_rate_sweep result (a dict); got sweep = {sweep!r}")
-    missing = [(m, lr) for m in methods for lr in rates if not isinstance(sweep.get((m, lr)), MethodRuns)]
+    if not (isinstance(sweep, dict) and sweep and all(
+            isinstance(key, tuple) and len(key) == 2 and isinstance(r, MethodRuns) for key, r in sweep.items())):
+        raise ValueError(f"sweep must be a learning_rate_sweep result (a dict); got sweep = {sweep!r:.80}")
+    swept = {method for method, _ in sweep}
+    if any(m not in swept for m in methods):
+        raise ValueError(f"methods must name methods of the sweep, {sorted(map(str, swept))}; "
+                         f"got methods = {methods!r}")
+    missing = [lr for lr in rates if any((m, lr) not in sweep for m in methods)]
     if missing:
-        raise ValueError(f"sweep must be a learning_rate_sweep result holding every (method, rate); missing {missing[:3]!r}")
+        raise ValueError(f"rates must be rates of the sweep for every method; {missing!r} of rates = {rates!r} are not")
     headers = ["eta"]
     for name in short_names:
         headers += [f"{name} med", f"{name} fail"]

@@ -60,8 +60,9 @@ import numpy as np
 from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
 from .chain import _result, _tempered_floats, tempered
-from .policy_gradient import _score_sum
+from .policy_gradient import chain_scores  # the score of a chain; also starlib.group_rl.chain_scores
 from .sampling import sample_chains
+from .tabular import measure_policy, per_question_tied_kernels, tabular_star_step
 from .theory import _from_step_major, _step_major, accuracy, accuracy_gradient
 
 METHODS = ("rft", "dr_grpo", "grpo", "reinforce_rej")
@@ -78,7 +79,7 @@ def _method(method, allowed=METHODS):
 
 
 def _group_size(G, name="G"):
-    return _checks.integer(G, name, 1, "the number of chains sampled per question")
+    return _checks.int64_count(G, name, 1, "the number of chains sampled per question")
 
 
 def _std(std, G):
@@ -450,7 +451,10 @@ def sample_groups(p, M, G, questions, rng, temperature=1.0):
     """
     M = _checks.num_states(M)
     G = _group_size(G)
-    questions = _checks.integer(questions, "questions", 1, "the number of questions per batch")
+    questions = _checks.int64_count(questions, "questions", 1, "the number of questions per batch")
+    if questions * G > _checks.MAX_SAMPLES:
+        raise ValueError(f"questions * G must be at most {_checks.MAX_SAMPLES} chains (held as int64); "
+                         f"got questions = {questions}, G = {G}")
     chains = sample_chains(p, M, questions * G, rng, temperature)  # validates p, rng and temperature
     chains = chains.reshape(questions, G, -1)
     start = (np.arange(questions) % M)[:, None, None]
@@ -460,32 +464,12 @@ def sample_groups(p, M, G, questions, rng, temperature=1.0):
     return rewards, followed
 
 
-def chain_scores(p, M, followed, temperature=1.0):
-    """d log pi(chain) / d p_t for every chain, from its follow flags (..., T): floats.
-
-    1/p_t where step t followed, -1/(1 - p_t) where it did not; at temperature tau,
-    (1 - p_tau)/(tau p (1 - p)) and -p_tau/(tau p (1 - p)) (the score code of
-    :mod:`starlib.policy_gradient`). Needs 0 < p_t < 1. Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
-    """
-    M = _checks.num_states(M)
-    arr = _checks.one_policy(p, "p")
-    if ((arr <= 0) | (arr >= 1)).any():
-        raise ValueError(f"p must lie strictly inside (0, 1), where the scores are finite; got p = {p!r}")
-    tau = float(_checks.temperature(temperature, FLOAT))
-    f = np.asarray(followed)
-    if f.ndim < 1 or f.shape[-1] != arr.shape[0] or not ((f == 0) | (f == 1)).all():
-        raise ValueError(f"followed must hold 0s and 1s with {arr.shape[0]} steps on its last axis; got shape {f.shape}")
-    sampled = arr if tau == 1.0 else _tempered_floats(arr, None, M, tau)[0]
-    # The score of one chain is the score sum of a batch of one kept chain without baseline.
-    return _score_sum(arr, sampled, tau, 1, 1, f.astype(float), 0.0, baseline=False)
-
-
 def sampled_group_step(p, M, G, questions, rng, method, temperature=1.0, learning_rate=1.0, std="population"):
     """One sampled group update on a batch: learning_rate * (1/(questions G)) sum_{b, i} adv_bi score_bi.
 
     Draws G chains for each of ``questions`` questions (:func:`sample_groups`),
     computes the advantages within each group (:func:`group_advantages`) and the
-    scores (:func:`chain_scores`), and returns the change of p, shape (T,), the
+    scores (:func:`starlib.policy_gradient.chain_scores`), and returns the change of p, shape (T,), the
     mean over the batch of each group's step (1/G) sum_i adv_i score_i. Its
     expectation is :func:`expected_group_step`. Needs 0 < p_t < 1. Introduced in
     :doc:`/chapters/12_one_gradient_different_weights`.
@@ -497,7 +481,7 @@ def sampled_group_step(p, M, G, questions, rng, method, temperature=1.0, learnin
     G = _group_size(G)
     std = _std(std, G)
     learning_rate = float(_checks.learning_rate(learning_rate))
-    rewards, followed = sample_groups(arr, M, G, questions, rng, temperature)
+    rewards, followed = sample_groups(arr, M, G, questions, rng, temperature)  # checks questions
     adv = group_advantages(rewards, method, std)
     scores = chain_scores(arr, M, followed, temperature)
     return learning_rate * np.einsum("bi,bit->t", adv, scores) / (questions * G)
@@ -523,7 +507,12 @@ def surrogate_loss(p, p_old, followed, advantages):
     f = np.asarray(followed)
     if f.ndim != 2 or f.shape[1] != arr.shape[0] or not ((f == 0) | (f == 1)).all():
         raise ValueError(f"followed must have shape (n, {arr.shape[0]}) of 0s and 1s; got shape {f.shape}")
-    adv = np.asarray(advantages, dtype=float)
+    try:
+        if isinstance(advantages, (str, bytes)):
+            raise TypeError("text is not a number")
+        adv = np.asarray(advantages, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"advantages must be {f.shape[0]} finite numbers; got advantages = {advantages!r}") from err
     if adv.shape != (f.shape[0],) or not np.isfinite(adv).all():
         raise ValueError(f"advantages must be {f.shape[0]} finite numbers, one per chain; got shape {adv.shape}")
     log_ratio = f @ (np.log(arr) - np.log(old)) + (1 - f) @ (np.log1p(-arr) - np.log1p(-old))
@@ -533,13 +522,14 @@ def surrogate_loss(p, p_old, followed, advantages):
 # --- uneven difficulty: one follow probability per row --------------------------------------
 
 
-def _follow_rows(follow):
+def _follow_rows(follow, name="follow"):
     kind = _checks.arithmetic_of(follow)
     if kind == SYMBOLIC:
-        raise ValueError("follow must be floats or Fractions; symbolic rows are not supported")
-    arr, kind = _checks.probabilities(follow, "follow", kind=kind, min_ndim=2)
+        raise ValueError(f"{name} must be floats or Fractions; symbolic rows are not supported")
+    arr, kind = _checks.probabilities(follow, name, kind=kind, min_ndim=2)
     if arr.ndim != 2 or arr.shape[1] < 2:
-        raise ValueError(f"follow must have shape (T, M) with M >= 2, one follow probability per row; got shape {arr.shape}")
+        raise ValueError(f"{name} must have shape (T, M) with M >= 2, one follow probability per row; "
+                         f"got shape {arr.shape}")
     return arr, kind
 
 
@@ -548,16 +538,16 @@ def row_follow_policy(follow):
 
     The other M - 1 states of the row share 1 - follow[t, s] equally: the
     uneven-difficulty family of :doc:`/chapters/08_beyond_the_markov_assumption`,
-    one follow probability per state and step, with identity ground truth.
+    one follow probability per state and step, with identity ground truth. Each
+    step is a :func:`starlib.tabular.per_question_tied_kernels` policy of one step
+    (question s stays at state s). Floats or Fractions.
     Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
-    arr, kind = _follow_rows(follow)
-    T, M = arr.shape
-    P = np.empty((T, M, M), dtype=arr.dtype)
-    rows = np.arange(M)
-    P[...] = ((1 - arr) / (M - 1))[:, :, None]
-    P[:, rows, rows] = arr
-    return P
+    arr, _ = _follow_rows(follow)
+    # Under the identity ground truth question s stays at state s, so step t is the one-step policy
+    # with one follow probability per question, follow[t].
+    identity = np.arange(arr.shape[1])[None, :]
+    return np.stack([per_question_tied_kernels(row, identity)[0] for row in arr])
 
 
 def question_accuracy_gradient(follow):
@@ -600,11 +590,14 @@ def per_question_weights(c, G, method, q0=None, std="population"):
     log-likelihood gradient is (1/A) sum_q q0(q) grad c_q); it needs ``q0``.
     Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
-    if method == "star":
-        arr, kind = _accuracies(c, "c")
-        if q0 is None or arr.ndim != 1:
-            raise ValueError("method 'star' needs c of shape (Q,) and the question distribution q0")
+    arr, kind = _accuracies(c, "c")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"c must hold one accuracy per question, shape (Q,) with Q >= 1; got shape {arr.shape}")
+    if q0 is not None:
         q0 = _checks.distribution(q0, arr.shape[0], kind)
+    if method == "star":
+        if q0 is None:
+            raise ValueError("method 'star' needs the question distribution q0; got q0 = None")
         A = (q0 * arr).sum()
         if A == 0:
             raise ValueError("c: the mean accuracy under q0 is 0, where STaR keeps no chain")
@@ -644,7 +637,7 @@ def difficulty_iterates(follow0, q0, G, method, iterations, learning_rate):
     :func:`starlib.policy_gradient.reinforce_step`). Floats. Introduced in the
     chapter "One gradient, different weights".
     """
-    arr, _ = _follow_rows(follow0)
+    arr, _ = _follow_rows(follow0, "follow0")
     arr = arr.astype(float)
     iterations = _checks.iterations(iterations)
     out = np.empty((iterations + 1,) + arr.shape)
@@ -779,11 +772,29 @@ def weight_curves(accuracies, G, std="population"):
     weight on its natural direction p_t (1 - p_t) D_{-t}; inf where A = 0).
     Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
-    arr = _accuracies(np.asarray(accuracies, dtype=float))[0]
+    arr, _ = _checks.probabilities(accuracies, "accuracies", kind=FLOAT, min_ndim=0)
+    if arr.size == 0:
+        raise ValueError(f"accuracies must hold at least one accuracy; got accuracies = {accuracies!r}")
     out = {m: np.asarray(group_weight(arr, G, m, std), dtype=float) * np.ones_like(arr) for m in METHODS}
     with np.errstate(divide="ignore"):
         out["star"] = 1.0 / arr
     return out
+
+
+def _method_rates(learning_rates):
+    """Check a dict from group methods to learning rates (the ``learning_rates`` of :func:`difficulty_runs`)."""
+    if not isinstance(learning_rates, dict) or not learning_rates:
+        raise ValueError(f"learning_rates must map methods of {METHODS} to learning rates; "
+                         f"got learning_rates = {learning_rates!r}")
+    for method, rate in learning_rates.items():
+        if not isinstance(method, str) or method not in METHODS:
+            raise ValueError(f"learning_rates must map methods of {METHODS} to learning rates; "
+                             f"got the key {method!r}")
+        try:
+            _checks.learning_rate(rate)
+        except ValueError as err:
+            raise ValueError(f"learning_rates[{method!r}] = {rate!r} is not a learning rate "
+                             "(a finite number > 0)") from err
 
 
 def difficulty_runs(follow0, q0, G, iterations, star_iterations, learning_rates=None):
@@ -799,16 +810,18 @@ def difficulty_runs(follow0, q0, G, iterations, star_iterations, learning_rates=
     accuracies[method] has shape (iterations + 1, M) (``star_iterations + 1`` for
     "star"). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
-    from .tabular import measure_policy, tabular_star_step
-
-    arr, _ = _follow_rows(follow0)
+    arr, _ = _follow_rows(follow0, "follow0")
     arr = arr.astype(float)
     T, M = arr.shape
-    q0 = _checks.distribution(np.asarray(q0, dtype=float), M, FLOAT)
+    q0 = _checks.distribution(q0, M, FLOAT)
+    G = _group_size(G)
+    iterations = _checks.iterations(iterations)
+    star_iterations = _checks.iterations(star_iterations, "star_iterations")
     c0 = question_accuracy_gradient(arr)[0]
     A0 = float(q0 @ c0)
     if learning_rates is None:
         learning_rates = {m: 1.0 / float(group_weight(A0, G, m)) for m in METHODS}
+    _method_rates(learning_rates)
     accuracies = {}
     for method, rate in learning_rates.items():
         runs = difficulty_iterates(arr, q0, G, method, iterations, rate)
@@ -816,7 +829,7 @@ def difficulty_runs(follow0, q0, G, iterations, star_iterations, learning_rates=
     g = np.tile(np.arange(M), (T, 1))
     P = row_follow_policy(arr)
     star = []
-    for _ in range(_checks.iterations(star_iterations, "star_iterations") + 1):
+    for _ in range(star_iterations + 1):
         star.append(measure_policy(P, g, q0).question_accuracy)
         P = tabular_star_step(P, g, q0)
     accuracies["star"] = np.array(star)
@@ -835,12 +848,48 @@ levels (None if never); ``lowest_hard``: the lowest mean hard-question accuracy.
 """
 
 
+def _questions(index, name, M):
+    """A slice or an array of question indices in [0, M) that selects at least one question."""
+    if isinstance(index, slice):
+        try:
+            chosen = np.arange(M)[index]
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must select questions; got {name} = {index!r}") from err
+        if chosen.size == 0:
+            raise ValueError(f"{name} must select at least one of the {M} questions; got {name} = {index!r}")
+        return index
+    try:
+        arr = np.asarray(index)
+        whole = arr.dtype != bool and np.issubdtype(arr.dtype, np.integer)
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or arr.ndim != 1 or arr.size == 0 or ((arr < 0) | (arr >= M)).any():
+        raise ValueError(f"{name} must be a slice or a non-empty list of question indices in [0, {M}); "
+                         f"got {name} = {index!r}")
+    return arr
+
+
 def difficulty_summary(accuracies, easy, hard, hard_level=0.5, easy_level=0.9):
     """A :class:`DifficultySummary` for every run of :func:`difficulty_runs`, keyed like ``accuracies``.
 
     ``easy`` and ``hard`` index the questions (a slice or an index array);
     accuracies[method] has shape (iterations + 1, M). Introduced in :doc:`/chapters/12_one_gradient_different_weights`.
     """
+    if not isinstance(accuracies, dict) or not accuracies:
+        raise ValueError("accuracies must be a dict of runs, as difficulty_runs returns; "
+                         f"got accuracies = {accuracies!r}")
+    runs = {}
+    for method, acc in accuracies.items():
+        name = f"accuracies[{method!r}]"
+        acc, _ = _checks.probabilities(acc, name, kind=FLOAT, min_ndim=0)
+        if acc.ndim != 2 or acc.shape[0] == 0:
+            raise ValueError(f"{name} must have shape (iterations + 1, M); got shape {acc.shape}")
+        runs[method] = acc
+    shapes = {acc.shape[1] for acc in runs.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"accuracies must hold runs over the same M questions; got M in {sorted(shapes)}")
+    M = shapes.pop()
+    easy, hard = _questions(easy, "easy", M), _questions(hard, "hard", M)
     for name, level in (("hard_level", hard_level), ("easy_level", easy_level)):
         _checks.probabilities(level, name, kind=FLOAT, min_ndim=0)
 
@@ -848,10 +897,7 @@ def difficulty_summary(accuracies, easy, hard, hard_level=0.5, easy_level=0.9):
         return int(np.argmax(mask)) if mask.any() else None
 
     out = {}
-    for method, acc in accuracies.items():
-        acc = np.asarray(acc, dtype=float)
-        if acc.ndim != 2:
-            raise ValueError(f"accuracies[{method!r}] must have shape (iterations + 1, M); got shape {acc.shape}")
+    for method, acc in runs.items():
         h, e = acc[:, hard].mean(axis=1), acc[:, easy].mean(axis=1)
         below = np.flatnonzero(h < h[0])
         out[method] = DifficultySummary(

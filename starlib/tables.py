@@ -30,8 +30,8 @@ def format_table(rows, headers, formats=None, width=PAGE_WIDTH):
     rows : iterable
         One sequence per row (a tuple or list), as many entries as ``headers``. Strings are
         printed as they are, ``None`` as ``-``, numbers with ``formats``.
-    headers : sequence of str
-        Column titles.
+    headers : sequence of str or int
+        Column titles; an integer title (such as a value of M) is printed with ``str``.
     formats : sequence of str or str, optional
         A format spec per column (such as ``".4f"``), or one for every
         column; ``""`` prints ``str(value)``. Default: ``".4g"`` for numbers.
@@ -49,6 +49,10 @@ def format_table(rows, headers, formats=None, width=PAGE_WIDTH):
             raise ValueError(f"{name} must be a sequence; got {name} = {value!r}")
     if rows is None or headers is None or isinstance(headers, str):
         raise ValueError(f"rows and headers must be sequences (headers of column titles); got {headers!r}")
+    headers = list(headers)
+    for i, h in enumerate(headers):
+        if not isinstance(h, (str, numbers.Integral)) or isinstance(h, bool):
+            raise ValueError(f"headers[{i}] must be a column title (a string or an integer); got headers[{i}] = {h!r}")
     headers = [str(h) for h in headers]
     if not headers:
         raise ValueError("headers must name at least one column; got []")

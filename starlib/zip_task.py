@@ -189,6 +189,8 @@ def independent_digits_follow(p, n_bits):
     """
     M = 4 ** _checks.integer(n_bits, "n_bits", 1, "a number of bits >= 1")
     p = np.asarray(_checks.probabilities(p, "p", kind=FLOAT, min_ndim=0)[0], dtype=float)
+    if p.size == 0:
+        raise ValueError(f"p must hold at least one follow probability; got p = {p.tolist()!r}")
     digit = p + (1.0 - p) * (M / 2 - 1) / (M - 1)
     return digit ** (2 * n_bits)
 

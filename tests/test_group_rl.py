@@ -16,6 +16,7 @@ import sympy as sp
 import oracle_group_rl as ref
 import starlib as sl
 from starlib import group_rl as gr
+from starlib import tabular
 
 Z = 5.0
 
@@ -267,6 +268,23 @@ def test_question_accuracy_gradient_by_enumeration():
         assert list(measured) == list(c)
 
 
+def test_row_follow_policy_is_the_oracle_rows_and_the_per_question_kernels():
+    rng = np.random.default_rng(22)
+    for _ in range(6):
+        M, T = int(rng.integers(2, 5)), int(rng.integers(1, 4))
+        follow = [[Fraction(int(k), 10) for k in rng.integers(0, 11, size=M)] for _ in range(T)]
+        P = gr.row_follow_policy(follow)
+        expected = ref.row_kernels(follow)
+        assert P.shape == (T, M, M)
+        assert all(P[t, s, s2] == expected[t][s][s2] for t in range(T) for s in range(M) for s2 in range(M))
+        floats = gr.row_follow_policy(np.array(follow, dtype=float))
+        assert floats.dtype == float and np.allclose(floats, np.array(expected, dtype=float), rtol=1e-15, atol=0)
+        # rows constant over the steps: one follow probability per question, identity ground truth
+        same = gr.row_follow_policy([follow[0]] * T)
+        per_question = tabular.per_question_tied_kernels(follow[0], np.tile(np.arange(M), (T, 1)))
+        assert np.array_equal(same, per_question)
+
+
 @pytest.mark.parametrize("method", ["rft", "dr_grpo", "reinforce_rej"])
 def test_tabular_group_step_matches_every_group(method):
     rng = np.random.default_rng(23)
@@ -353,6 +371,24 @@ def test_difficulty_iterates_stay_in_range():
         (lambda: gr.per_question_weights([0.5], 2, "sft"), "method"),
         (lambda: gr.per_question_weights([0.5, 0.2], 2, "star"), "q0"),
         (lambda: gr.per_question_weights([0.0, 0.0], 2, "star", q0=[0.5, 0.5]), "c"),
+        (lambda: gr.per_question_weights([0.5, 0.2], 2, "grpo", q0=[0.5, 0.6]), "q0"),
+        (lambda: gr.per_question_weights([], 2, "grpo"), "c"),
+        (lambda: gr.weight_curves([], 4), "accuracies"),
+        (lambda: gr.weight_curves("abc", 4), "accuracies"),
+        (lambda: gr.surrogate_loss([0.5], [0.5], [[1]], "a"), "advantages"),
+        (lambda: gr.sample_groups([0.5], 3, 2**62, 4, np.random.default_rng()), "questions \\* G"),
+        (lambda: gr.sample_groups([0.5], 3, 2, 2**63, np.random.default_rng()), "questions"),
+        (lambda: gr.difficulty_iterates([[0.5, 1.5]], [0.5, 0.5], 2, "rft", 1, 1.0), "follow0"),
+        (lambda: gr.difficulty_runs([[0.5, 0.5]], "ab", 2, 1, 1), "q0"),
+        (lambda: gr.difficulty_runs([[0.5, 0.5]], [0.5, 0.5], 2, 1, 1, {"ppo": 1.0}), "learning_rates"),
+        (lambda: gr.difficulty_runs([[0.5, 0.5]], [0.5, 0.5], 2, 1, 1, {"rft": 0.0}), "learning_rates"),
+        (lambda: gr.difficulty_runs([[0.5, 0.5]], [0.5, 0.5], 2, 1, -1), "star_iterations"),
+        (lambda: gr.difficulty_summary([[0.5, 0.5]], [0], [1]), "accuracies"),
+        (lambda: gr.difficulty_summary({"x": [[0.5, 0.2]], "y": [[0.5, 0.2, 0.1]]}, [0], [1]), "accuracies"),
+        (lambda: gr.difficulty_summary({"x": [[0.5, np.nan]]}, [0], [1]), "accuracies"),
+        (lambda: gr.difficulty_summary({"x": [[0.5, 0.2]]}, slice(2, 4), [1]), "easy"),
+        (lambda: gr.difficulty_summary({"x": [[0.5, 0.2]]}, [0], [2]), "hard"),
+        (lambda: gr.difficulty_summary({"x": [[0.5, 0.2]]}, [0], []), "hard"),
         (lambda: gr.tabular_group_step_by_enumeration([[Fraction(1, 2)] * 2], [Fraction(1, 2)] * 2, 2, "grpo", std="unbiased"), "std"),
         (lambda: gr.tabular_group_step_by_enumeration([[Fraction(1, 2)] * 2], [Fraction(1, 2)] * 2, 1, "grpo", std="sample"), "sample"),
         (lambda: gr.tabular_group_step_by_enumeration([[Fraction(0), Fraction(1, 2)]], [Fraction(1, 2)] * 2, 2, "rft"), "follow"),

@@ -278,12 +278,21 @@ BAD = [
     ("rates", lambda: sl.sweep_table({}, ["reinforce"], [], ["p"])),
     ("rates", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [], 0.9, 5, RNG, 2)),
     ("rates", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [1.0, 1.0], 0.9, 5, RNG, 2)),
-    ("learning_rate", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], "x", 0.9, 5, RNG, 2)),
+    ("rates", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], "x", 0.9, 5, RNG, 2)),
     ("methods", lambda: sl.compare_methods([0.5], 3, 4, [(1, "star", None)], 0.9, 5, RNG, 2)),
     ("natural", lambda: sl.expected_reinforce_step([0.5], 3, 4, 0.1, natural=math.nan)),
     ("natural", lambda: sl.expected_reinforce_step([0.5], 3, 4, 0.1, natural="yes")),
     ("low", lambda: sl.run_summary(np.array([1, 2]), low=True)),
     ("low", lambda: sl.run_summary(np.array([1, 2]), low=0.9, high=0.1)),
+    ("methods", lambda: sl.compare_methods([0.5], 3, 4, None, 0.9, 5, RNG, 2)),
+    ("methods", lambda: sl.compare_methods([0.5], 3, 4, [("a", "reinforce", None)], 0.9, 5, RNG, 2)),
+    ("methods", lambda: sl.compare_methods([0.5], 3, 4, [("a", "star", 0.1)], 0.9, 5, RNG, 2)),
+    ("results", lambda: sl.comparison_table(None, 4)),
+    ("methods", lambda: sl.learning_rate_sweep([0.5], 3, 4, None, [1.0], 0.9, 5, RNG, 2)),
+    ("rates", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [1.0, np.nan], 0.9, 5, RNG, 2)),
+    ("rates", lambda: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], None, 0.9, 5, RNG, 2)),
+    ("short_names", lambda: sl.sweep_table({}, ["reinforce"], [1.0], None)),
+    ("short_names", lambda: sl.sweep_table({}, ["reinforce"], [1.0], {"logit_reinforce": "logit"})),
 ]
 # issue: a sample size too large for int64 raised OverflowError or TypeError
 for huge in HUGE:
@@ -297,6 +306,10 @@ for huge in HUGE:
         ("n", lambda n=huge: sl.iterations_to_target("reinforce", [0.5], 3, n, 0.9, 3, RNG, 2, 0.1)),
         ("n", lambda n=huge: sl.compare_methods([0.5], 3, n, [("a", "star", None)], 0.9, 3, RNG, 2)),
         ("n", lambda n=huge: sl.learning_rate_sweep([0.5], 3, n, ["reinforce"], [0.1], 0.9, 3, RNG, 2)),
+        # runs too: the runs are one int64 batch
+        ("runs", lambda r=huge: sl.iterations_to_target("reinforce", [0.5], 3, 4, 0.9, 3, RNG, r, 0.1)),
+        ("runs", lambda r=huge: sl.compare_methods([0.5], 3, 4, [("a", "star", None)], 0.9, 3, RNG, r)),
+        ("runs", lambda r=huge: sl.learning_rate_sweep([0.5], 3, 4, ["reinforce"], [0.1], 0.9, 3, RNG, r)),
     ]
 
 
@@ -309,6 +322,16 @@ def test_bad_input_raises_value_error_naming_the_argument(name, call):
 def test_the_largest_int64_sample_size_is_accepted():
     new = sl.reinforce_step([0.5, 0.6], 3, 2**62, np.random.default_rng(1), 0.1)
     assert np.all(np.isfinite(new))
+
+
+def test_sweep_table_takes_short_names_as_a_list_or_by_method():
+    sweep = sl.learning_rate_sweep([0.5, 0.6], 3, 4, ["reinforce", "logit_reinforce"], [0.5, 2.0], 0.9, 3,
+                                   np.random.default_rng(2), 3)
+    as_list = sl.sweep_table(sweep, ["reinforce", "logit_reinforce"], [0.5, 2.0], ["p", "logit"])
+    by_method = sl.sweep_table(sweep, ["reinforce", "logit_reinforce"], [0.5, 2.0],
+                               {"logit_reinforce": "logit", "reinforce": "p"})
+    assert by_method == as_list
+    assert as_list.splitlines()[0].split() == ["eta", "p", "med", "p", "fail", "logit", "med", "logit", "fail"]
 
 
 def test_tables_show_one_failed_run_in_two_hundred_as_half_a_percent():

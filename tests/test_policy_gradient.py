@@ -98,22 +98,33 @@ def test_reinforce_iterates_shape_and_improvement():
 
 
 @pytest.mark.parametrize("tau", [1.0, 0.5, 2.0, 0.3])
-def test_scores_are_derivatives_of_the_log_probabilities(tau):
-    """A one-chain batch without baseline, kept, gives the chain's own score: checked
-    against finite differences of the log-probabilities (a constant added to both scores
-    would leave the expected step unchanged, so the expectation tests cannot see it)."""
+def test_chain_scores_are_derivatives_of_the_log_probabilities(tau):
+    """The score of every chain, checked against finite differences of its log-probability under the
+    tempered policy (a constant added to both scores would leave the expected step unchanged, so the
+    expectation tests cannot see it), and equal to the score sum of a batch of that one chain."""
     M, h = 5, 1e-6
-    for p in (0.05, 0.3, 0.5, 0.9):
-        x, sampled = np.array([p]), np.array([sl.tempered(p, M, tau)])
-        kept = np.array([1])
-        follow = _score_sum(x, sampled, tau, 1, kept, np.array([1]), np.array([0]), baseline=False)[0]
-        other = _score_sum(x, sampled, tau, 1, kept, np.array([0]), np.array([0]), baseline=False)[0]
+    rng = np.random.default_rng(3)
+    for p in ([0.05, 0.3], [0.5, 0.9], [0.3, 0.7]):
+        p = np.array(p)
+        followed = rng.integers(0, 2, size=(6, 2))
 
-        def log_follow(y):
-            return math.log(sl.tempered(y, M, tau))
+        def log_probability(x, flags):
+            q = sl.tempered(x, M, tau)
+            return sum(math.log(q[t]) if f else math.log((1 - q[t]) / (M - 1)) for t, f in enumerate(flags))
 
-        def log_other(y):
-            return math.log((1 - sl.tempered(y, M, tau)) / (M - 1))
+        scores = sl.policy_gradient.chain_scores(p, M, followed, temperature=tau)
+        assert scores.shape == followed.shape
+        for flags, score in zip(followed, scores):
+            for t in range(2):
+                e = h * np.eye(2)[t]
+                numeric = (log_probability(p + e, flags) - log_probability(p - e, flags)) / (2 * h)
+                assert abs(score[t] - numeric) < 1e-6 * max(1, abs(numeric))
+        # one kept chain, no baseline: the score sum of every REINFORCE step is the chain's score
+        sampled = np.asarray(sl.tempered(p, M, tau))[:, None]
+        one = _score_sum(p[:, None], sampled, tau, 1, np.array([1]), followed[0][:, None].astype(float),
+                         np.zeros((2, 1)), baseline=False)[:, 0]
+        assert np.allclose(one, scores[0], rtol=1e-12, atol=0)
 
-        assert abs(follow - (log_follow(p + h) - log_follow(p - h)) / (2 * h)) < 1e-6 * max(1, abs(follow))
-        assert abs(other - (log_other(p + h) - log_other(p - h)) / (2 * h)) < 1e-6 * max(1, abs(other))
+
+def test_chain_scores_is_the_score_the_group_methods_use():
+    assert sl.chain_scores is sl.policy_gradient.chain_scores is sl.group_rl.chain_scores
