@@ -1,8 +1,9 @@
 """Input checks shared by every public function.
 
 This is the one place that decides whether a call runs in floats, in exact
-rationals (:class:`fractions.Fraction`) or in SymPy, and that rejects bad input
-with a :class:`ValueError` naming the argument and the offending value.
+rationals (:class:`fractions.Fraction`) or in SymPy (and hands the result back in
+that arithmetic), and that rejects bad input with a :class:`ValueError` naming
+the argument and the offending value.
 """
 
 import numbers
@@ -37,6 +38,14 @@ def arithmetic_of(*values):
             if isinstance(x, Fraction):
                 kind = EXACT
     return kind
+
+
+def as_result(arr, kind):
+    """A result in the caller's arithmetic: floats as NumPy (a Python float for a scalar), exact and
+    symbolic results as (nested) lists."""
+    if kind == FLOAT:
+        return float(arr) if np.ndim(arr) == 0 else arr
+    return arr.tolist() if isinstance(arr, np.ndarray) else arr
 
 
 def _index(shape, flat_index):
@@ -193,16 +202,13 @@ def sample_size(n, name="n", symbolic=False):
     return integer(n, name, 1, "the number of sampled chains")
 
 
-#: The largest number of chains a sampler accepts (NumPy draws the counts as int64).
+#: The largest count NumPy can hold: of chains to sample, of runs, of random starts (int64).
 MAX_SAMPLES = int(np.iinfo(np.int64).max)
 
 
 def sampled_size(n, name="n"):
     """Validate a number of chains to sample: an integer in [1, MAX_SAMPLES]."""
-    n = sample_size(n, name)
-    if n > MAX_SAMPLES:
-        raise ValueError(f"{name} must be at most {MAX_SAMPLES} (the sampled counts are int64); got {name} = {n!r}")
-    return n
+    return int64_count(n, name, 1, "the number of sampled chains")
 
 
 def iterations(value, name="iterations"):
@@ -242,6 +248,30 @@ def one_policy(p, name="p", kind=FLOAT):
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one policy of follow probabilities, shape (T,); got shape {arr.shape}")
     return arr
+
+
+def tabular_inputs(P, g, q0):
+    """Validate a tabular Markov policy ``P`` (T, M, M), its ground truth ``g`` and questions ``q0``.
+
+    Returns (P, g, q0, kind); floats or Fractions (symbolic kernels are rejected).
+    """
+    kind = arithmetic_of(P, q0)
+    if kind == SYMBOLIC:
+        raise ValueError("P and q0 must be floats or Fractions; symbolic kernels are not supported")
+    P = kernels(P, kind)
+    T, M, _ = P.shape
+    g = ground_truth(g, T, M)
+    q0 = distribution(q0, M, kind)
+    return P, g, q0, kind
+
+
+def tabular_policy(policy, name, ndims=(3, 4), *others):
+    """Validated (policy, kind) of a Markov or history-aware kernel; ``others`` share its arithmetic."""
+    kind = arithmetic_of(policy, *others)
+    if kind == SYMBOLIC:
+        names = f"{name} and q0" if others else name
+        raise ValueError(f"{names} must be floats or Fractions; symbolic kernels are not supported")
+    return policy_kernels(policy, kind, name, ndims), kind
 
 
 def policy_kernels(value, kind, name, ndims=(3, 4)):
