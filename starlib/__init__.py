@@ -3,11 +3,14 @@
 One module per concept:
 
 - :mod:`starlib.chain`: the chain model and the pre-trained policy family (Chapter 1).
-- :mod:`starlib.theory`: exact, infinite-sample STaR dynamics (Chapter 1 and Part II).
+- :mod:`starlib.theory`: exact, infinite-sample STaR dynamics (Chapter 1 and Part II), and the
+  on/off-track recurrence (:class:`starlib.theory.TrackChain`) behind its accurate forms.
 - :mod:`starlib.tabular`: exact STaR for general tabular policies, Markov and history-aware,
   measurements of any policy, and rationalization (Chapter 1 and "Where the idealised theory stops").
 - :mod:`starlib.sampling`: finite-sample STaR, sampled chains and counts ("Finite samples").
-- :mod:`starlib.finite_samples`: Monte Carlo measurements over many runs ("Finite samples").
+- :mod:`starlib.finite_samples`: the noise of a sampled iteration (its variance, its chance of
+  stepping the wrong way or of collapsing a step, the samples that leave the plateau) and Monte
+  Carlo measurements over many runs ("Finite samples").
 - :mod:`starlib.policy_gradient`: REINFORCE on the tied policy, in p and on the logits ("STaR
   versus policy gradient").
 - :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
@@ -67,16 +70,21 @@ from .finite_samples import (
     WrongWay,
     accuracy_bands,
     accuracy_runs,
+    collapse_probability,
     escape_fraction,
+    escape_samples,
     exact_estimate_moments,
     false_alarm_probability,
     first_matching_run,
     iterations_to_exact_optimum,
+    mean_inverse_kept,
     measure_escape,
     one_step_escape_samples,
     samples_to_escape,
     step_estimates,
+    star_step_mc_variance,
     step_moment_z_scores,
+    wrong_way_probability,
     wrong_way_rates,
 )
 from .theory import QuadraticConvergence, quadratic_convergence, quadratic_recurrence_iterations
@@ -133,18 +141,13 @@ from .theory import (
     vertex_limit,
     accuracy,
     accuracy_gradient,
-    collapse_probability,
-    escape_samples,
     iterations_to_accuracy,
     kept_wrong_rate,
     margin_for_accuracy,
-    mean_inverse_kept,
     star_iterates,
     star_limit,
     star_step,
     star_step_eps,
-    star_step_mc_variance,
-    wrong_way_probability,
 )
 from .tabular import (
     PolicyMeasurement,

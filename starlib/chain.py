@@ -32,13 +32,6 @@ def no_kept_chains(where=""):
     )
 
 
-def _result(arr, kind):
-    """Float results as NumPy (a Python float for a scalar); exact and symbolic ones as lists."""
-    if kind == FLOAT:
-        return float(arr) if np.ndim(arr) == 0 else arr
-    return arr.tolist() if isinstance(arr, np.ndarray) else arr
-
-
 def margin(p, M):
     """The margin over chance, delta = (M p - 1) / (M - 1), of a step followed with probability p.
 
@@ -47,7 +40,22 @@ def margin(p, M):
     """
     M = _checks.num_states(M)
     arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
-    return _result((M * arr - 1) / (M - 1), kind)
+    if arr.size == 0:
+        raise ValueError(f"p must hold at least one follow probability; got p = {p!r}")
+    return _checks.as_result(margin_formula(arr, M), kind)
+
+
+def margin_formula(p, M):
+    """The formula of :func:`margin`, (M p - 1) / (M - 1), on input the caller has checked.
+
+    The one place this formula is written: :func:`margin`, the closed forms of
+    :mod:`starlib.theory` and their inner loops use it. ``p`` is an array (floats,
+    Fractions or SymPy objects) or a number, ``M`` the number of states; nothing is
+    checked, so that the loops stay lean. In floats p = 1 gives exactly 1, so the
+    optimum stays a fixed point of the STaR map. Introduced in
+    :doc:`/chapters/01_star_as_a_markov_chain`.
+    """
+    return (M * p - 1) / (M - 1)
 
 
 def prob_from_margin(delta, M):
@@ -71,7 +79,7 @@ def prob_from_margin(delta, M):
             low = -_checks.Fraction(1, M - 1)
             _checks.check_in_range(arr, "delta", low, 1, low_text=f"-1/{M - 1}")
         out = arr + (1 - arr) / M
-    return _result(out, kind)
+    return _checks.as_result(out, kind)
 
 
 def tempered(p, M, temperature):
@@ -85,16 +93,23 @@ def tempered(p, M, temperature):
     """
     M = _checks.num_states(M)
     arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
+    if arr.size == 0:
+        raise ValueError(f"p must hold at least one follow probability; got p = {p!r}")
     tau = _checks.temperature(temperature, kind)
     if kind == FLOAT:
-        return _result(_tempered_floats(arr, None, M, float(tau))[0], kind)
-    return _result(_tempered_objects(arr, M, tau, kind), kind)
+        return _checks.as_result(tempered_floats(arr, None, M, float(tau))[0], kind)
+    return _checks.as_result(_tempered_objects(arr, M, tau, kind), kind)
 
 
-def _tempered_floats(p, eps, M, tau):
-    """Tempered (p, eps), each accurate in relative terms, from p and eps = 1 - p.
+def tempered_floats(p, eps, M, tau):
+    """The float formula of :func:`tempered`: tempered (p, eps), each accurate in relative terms.
 
-    ``eps`` may be None, meaning 1 - p; it stays None when tau is 1.
+    ``p`` is a float array of follow probabilities and ``eps`` its error rates
+    1 - p, or None, meaning 1 - p (it stays None when ``tau`` is 1, and then ``p``
+    comes back as it is). ``M`` and the temperature ``tau`` (a float) are taken
+    as given: nothing is checked, so that the loops of :mod:`starlib.theory` and
+    :mod:`starlib.sampling`, which check their input once, stay lean. Introduced
+    in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     if tau == 1.0:
         return p, eps
@@ -218,8 +233,8 @@ def star_by_enumeration(P, g, q0):
     if correct == 0:
         raise no_kept_chains()
     rates = np.array([f / correct for f in followed], dtype=float if kind == FLOAT else object)
-    return EnumeratedStar(_result(np.asarray(correct), kind), _result(rates, kind),
-                          _result(np.asarray(1 - faithful / correct), kind))
+    return EnumeratedStar(_checks.as_result(np.asarray(correct), kind), _checks.as_result(rates, kind),
+                          _checks.as_result(np.asarray(1 - faithful / correct), kind))
 
 
 def random_tied_instance(rng, M_range=(2, 4), T_range=(1, 3), denominators=(12,), max_chains=None):

@@ -36,9 +36,10 @@ from .policy_gradient import (
     _reinforce_floats,
     policy_logits,
 )
-from .sampling import _counts
+from .sampling import step_major_counts as _counts
 from .tables import format_table
-from .theory import _from_step_major, _step_major, accuracy, star_step
+from .theory import accuracy, star_step
+from .theory import from_step_major as _from_step_major, step_major as _step_major
 
 # Moved to starlib.policy_gradient; still importable from here.
 from .policy_gradient import (  # noqa: F401

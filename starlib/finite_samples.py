@@ -21,10 +21,9 @@ import numpy as np
 
 from . import _checks
 from ._checks import EXACT, FLOAT
-from .chain import answers, enumerate_chains, no_kept_chains, prob_from_margin, tied_kernels
+from .chain import answers, enumerate_chains, no_kept_chains, prob_from_margin, tempered, tied_kernels
 from .sampling import follow_counts, star_iterates_mc
-from .theory import (accuracy, escape_samples, iterations_to_accuracy, star_iterates, star_step,
-                     star_step_mc_variance, wrong_way_probability)
+from .theory import accuracy, iterations_to_accuracy, star_iterates, star_step
 
 StepEstimates = namedtuple("StepEstimates", "estimates kept")
 StepEstimates.__doc__ = """Independent finite-sample STaR updates; returned by :func:`starlib.finite_samples.step_estimates`.
@@ -55,7 +54,7 @@ def step_estimates(p, M, n, runs, rng, temperature=1.0):
     of kept chains. ``p`` is one policy, shape (T,). Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p, M)
-    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
+    runs = _checks.int64_count(runs, "runs", 1, "a number of independent runs")
     counts = follow_counts(np.broadcast_to(arr, (runs, arr.size)), M, n, rng, temperature=temperature)
     kept = np.asarray(counts.kept)
     estimates = np.full((runs, arr.size), np.nan)
@@ -72,7 +71,7 @@ def accuracy_runs(p0, M, n, iterations, runs, rng, temperature=1.0):
     k iterations. Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p0, M, "p0")
-    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
+    runs = _checks.int64_count(runs, "runs", 1, "a number of independent runs")
     start = np.broadcast_to(arr, (runs, arr.size))
     trajectory = star_iterates_mc(start, M, n, iterations, rng, temperature=temperature)
     return accuracy(trajectory, M)
@@ -107,8 +106,8 @@ def samples_to_escape(p0, M, target, iterations, grid, runs, rng, fraction=0.9, 
     sizes = np.asarray(grid)
     if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer):
         raise ValueError(f"grid must be a non-empty 1-d array of integer sample sizes; got grid = {grid!r}")
-    if (sizes < 1).any() or (np.diff(sizes) <= 0).any():
-        raise ValueError(f"grid must hold increasing sample sizes >= 1; got grid = {grid!r}")
+    if (sizes < 1).any() or (np.diff(sizes) <= 0).any() or (sizes > _checks.MAX_SAMPLES).any():
+        raise ValueError(f"grid must hold increasing sample sizes in [1, {_checks.MAX_SAMPLES}]; got grid = {grid!r}")
     if not (isinstance(fraction, numbers.Real) and 0 < fraction <= 1):
         raise ValueError(f"fraction must be a number in (0, 1]; got fraction = {fraction!r}")
     tried, success = [], []
@@ -119,6 +118,146 @@ def samples_to_escape(p0, M, target, iterations, grid, runs, rng, fraction=0.9, 
         if share >= fraction:
             return EscapeMeasurement(n, np.array(tried), np.array(success))
     return EscapeMeasurement(-1, np.array(tried), np.array(success))
+
+
+# --- The noise of one sampled STaR iteration: its variance, its direction, and the plateau -------
+
+
+def mean_inverse_kept(n, A):
+    """E[1/K | K >= 1] for K ~ Binomial(n, A), the number of kept chains.
+
+    The variance of a finite-sample STaR estimate is p_t'(1 - p_t') times this
+    moment (see :func:`star_step_mc_variance`). It is computed by summing the
+    probability mass function (log-factorials by cumulative sums), and is close
+    to 1/(n A) (1 + (1 - A)/(n A)) once n A is large. Elementwise in ``A``
+    (floats in (0, 1]); ``n`` a positive integer. Introduced in :doc:`/chapters/07_finite_samples`.
+    """
+    n = _checks.sampled_size(n)
+    arr, _ = _checks.probabilities(A, "A", kind=FLOAT, min_ndim=0)
+    if (arr <= 0).any():
+        i = int(np.argmax((arr <= 0).ravel()))
+        raise no_kept_chains(f" (A{_checks._index(arr.shape, i)} = 0)")
+    k = np.arange(1, n + 1, dtype=float)
+    log_factorial = np.concatenate(([0.0], np.cumsum(np.log(k))))
+    log_binom = log_factorial[n] - log_factorial[1:] - log_factorial[n - 1 :: -1]
+    out = np.empty(arr.shape)
+    for i, a in enumerate(arr.ravel()):
+        if a == 1.0:
+            out.flat[i] = 1.0 / n
+            continue
+        log_pmf = log_binom + k * np.log(a) + (n - k) * np.log1p(-a)
+        weights = np.exp(log_pmf - log_pmf.max())
+        out.flat[i] = np.dot(weights, 1.0 / k) / weights.sum()
+    return _checks.as_result(out, FLOAT)
+
+
+def _sampled_update(p, M, temperature):
+    """Checked p (..., T) and M, with the accuracy A and exact update p' of p sampled at ``temperature``."""
+    M = _checks.num_states(M)
+    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
+    sampled = np.asarray(tempered(arr, M, _checks.temperature(temperature, FLOAT)))
+    A = np.asarray(accuracy(sampled, M))
+    if (A == 0).any():
+        where = _checks._index(arr.shape[:-1], int(np.argmax(np.ravel(A == 0))))
+        raise no_kept_chains(f" for p{where}" if where else "")
+    return arr, M, A, np.asarray(star_step(sampled, M))
+
+
+def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
+    """The variance (:prf:ref:`prop-finite-sample-variance`) of the finite-sample STaR estimate of p_t' from ``n`` chains.
+
+    One sampled iteration keeps K ~ Binomial(n, A) chains (A the accuracy of the
+    sampled policy) and, given K, the number of kept chains that follow step t is
+    Binomial(K, p_t'). So the estimate F_t / K is unbiased given K >= 1 and its
+    variance is p_t'(1 - p_t') E[1/K | K >= 1]; with ``exact=False`` the moment is
+    replaced by its leading term 1/(n A), giving p_t'(1 - p_t')/(n A). The last axis
+    of ``p`` is the steps; leading axes are a batch; ``temperature`` is the
+    sampling temperature, as in :func:`starlib.theory.star_step`. Floats only.
+    Raises :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0.
+    Introduced in :doc:`/chapters/07_finite_samples`.
+    """
+    if not isinstance(exact, (bool, np.bool_)):
+        raise ValueError(f"exact must be True or False; got exact = {exact!r}")
+    n = _checks.sampled_size(n)
+    _, _, A, new = _sampled_update(p, M, temperature)
+    moment = mean_inverse_kept(n, A) if exact else 1.0 / (n * A)
+    return new * (1.0 - new) * np.asarray(moment)[..., None]
+
+
+def wrong_way_probability(p, M, n, temperature=1.0):
+    """The normal approximation to Pr(estimate of p_t' < p_t) for one sampled iteration.
+
+    The finite-sample estimate of p_t' has mean p_t' and the standard deviation of
+    :func:`star_step_mc_variance` (exact moment); approximating its law by a
+    normal one gives Pr(step t moves down) = Phi((p_t - p_t') / sd). With every
+    margin positive the exact drift p_t' - p_t is positive, so this is the chance
+    that a sampled iteration steps the wrong way. No continuity correction: the
+    approximation is for n A large. Floats only; last axis the steps. Introduced
+    in :doc:`/chapters/07_finite_samples`.
+    """
+    M = _checks.num_states(M)
+    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
+    new = star_step(arr, M, temperature=temperature)
+    sd = np.sqrt(star_step_mc_variance(arr, M, n, temperature=temperature))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, (arr - new) / np.where(sd > 0, sd, 1.0), -np.inf)
+    return _checks.as_result(0.5 * np.vectorize(erfc, otypes=[float])(-z / sqrt(2.0)), FLOAT)
+
+
+def escape_samples(delta0, M, T, near_chance=False):
+    """Predicted samples per iteration for finite-sample STaR to leave the plateau.
+
+    Every step starts at margin ``delta0 > 0``. The equal-margin iteration has
+    drift mu(x) = x' - x per iteration (:func:`starlib.theory.star_step` in margin
+    units) and, with n chains per iteration, noise variance v(x)/n, where
+    v(x) = (M/(M - 1))^2 p'(1 - p')/A is n times the variance of the estimated
+    margin (the leading term of :func:`star_step_mc_variance`). Treating the
+    iteration as a diffusion, noise dominates drift below the margin where
+    n * 2 * int_0^x mu/v = 1, so the prediction is
+
+        n* = 1 / (2 int_0^delta0 mu(x)/v(x) dx),
+
+    integrated by 64-point Gauss-Legendre quadrature. Near chance mu ~ x^(T-1) and
+    v ~ M/(M - 1), which gives the ``near_chance=True`` form
+    n* = (T/2) (M/(M - 1)) delta0^(-T). A leading-order prediction, not a bound;
+    the chapter measures how well it holds. Elementwise in ``delta0``; floats.
+    Introduced in :doc:`/chapters/07_finite_samples`.
+    """
+    M = _checks.num_states(M)
+    T = _checks.integer(T, "T", 1, "the number of steps")
+    if not isinstance(near_chance, (bool, np.bool_)):
+        raise ValueError(f"near_chance must be True or False; got near_chance = {near_chance!r}")
+    d0, _ = _checks.probabilities(delta0, "delta0", kind=FLOAT, min_ndim=0)
+    if (d0 <= 0).any():
+        i = int(np.argmax((d0 <= 0).ravel()))
+        raise ValueError(f"delta0{_checks._index(d0.shape, i)} = {d0.ravel()[i]!r} must be a margin in (0, 1]")
+    if near_chance:
+        return _checks.as_result((T / 2) * (M / (M - 1)) * d0 ** (-float(T)), FLOAT)
+    nodes, weights = np.polynomial.legendre.leggauss(64)
+    x = (nodes[:, None] + 1.0) / 2.0 * d0.ravel()[None, :]  # (64, B) points in (0, delta0)
+    p = np.asarray(prob_from_margin(x, M))
+    new = np.asarray(star_step(np.repeat(p[..., None], T, axis=-1), M))[..., 0]
+    # mu = (M/(M - 1)) p (1 - p) x^(T-1) / A by the improvement identity (no cancellation
+    # for tiny x), and v = (M/(M - 1))^2 p' (1 - p') / A, so A cancels in mu / v.
+    ratio = ((M - 1) / M) * p * (1.0 - p) * x ** (T - 1) / (new * (1.0 - new))
+    integral = (weights[:, None] * ratio).sum(axis=0) * d0.ravel() / 2.0
+    return _checks.as_result((1.0 / (2.0 * integral)).reshape(d0.shape), FLOAT)
+
+
+def collapse_probability(p, M, n, temperature=1.0):
+    """Pr(no kept chain follows step t) in one sampled iteration of ``n`` chains: (1 - A p_t')^n.
+
+    A chain is kept and follows step t with probability A p_t' (A the accuracy of
+    the sampled policy, p_t' the exact update), independently for the n chains, so
+    the refit sets p_t to exactly 0 (or leaves it, when nothing is kept) with this
+    probability. In the tied family with a maximum-likelihood refit a step at 0
+    stays at 0: no sampled chain follows it again. The last axis of ``p`` is the
+    steps; floats only. Introduced in :doc:`/chapters/07_finite_samples`.
+    """
+    n = _checks.sample_size(n)
+    _, _, A, new = _sampled_update(p, M, temperature)
+    joint = new * A[..., None]
+    return np.exp(n * np.log1p(-np.minimum(joint, 1.0)))
 
 
 # --- Checks and measurements behind :doc:`/chapters/07_finite_samples` (and "Convergence") --------------
@@ -138,7 +277,7 @@ WrongWay = namedtuple("WrongWay", "measured normal accuracy_falls mean_kept kept
 WrongWay.__doc__ = """How often one sampled iteration moves down; returned by :func:`starlib.finite_samples.wrong_way_rates`.
 
 ``measured`` (T,): the fraction of runs (among those that kept a chain) whose estimate of step t
-is below p_t; ``normal`` (T,): the normal approximation :func:`starlib.theory.wrong_way_probability`;
+is below p_t; ``normal`` (T,): the normal approximation :func:`wrong_way_probability`;
 ``accuracy_falls``: the fraction of those runs whose refit accuracy is below the current one;
 ``mean_kept``: n A, the expected number of kept chains; ``kept_runs``: how many of the runs kept a
 chain (the sample the fractions are taken over); ``standard_error`` (T,): the binomial standard error
@@ -178,7 +317,7 @@ EscapeRow.__doc__ = """One measurement of the samples needed to leave the platea
 ``measured``: the smallest n on the grid for which the required fraction of runs reach the target
 within the budget (:func:`samples_to_escape`), -1 if none; ``grid_start``: the smallest n tried;
 ``predicted``, ``near_chance``: the integral and
-near-chance forms of :func:`starlib.theory.escape_samples`; ``one_step``: :func:`one_step_escape_samples`.
+near-chance forms of :func:`escape_samples`; ``one_step``: :func:`one_step_escape_samples`.
 """
 
 
@@ -188,7 +327,7 @@ def step_moment_z_scores(p, M, n, runs, rng):
     Draws ``runs`` independent updates of the policy ``p`` (shape (T,)) with n
     chains each (:func:`step_estimates`), keeps the runs that kept a chain, and
     compares their sample mean with p_t' (:func:`starlib.theory.star_step`) and
-    their sample variance with :func:`starlib.theory.star_step_mc_variance`. The
+    their sample variance with :func:`star_step_mc_variance`. The
     standard error of the variance is estimated from the sample's fourth central
     moment. Returns a :class:`MomentCheck`. Introduced in :doc:`/chapters/07_finite_samples`.
     """
@@ -247,7 +386,7 @@ def iterations_to_exact_optimum(p0, M, n, iterations, runs, rng):
     it. Returns an :class:`ExactOptimum`. Introduced in :doc:`/chapters/07_finite_samples` and used in :doc:`/chapters/05_convergence`.
     """
     arr, M = _one_policy(p0, M, "p0")
-    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
+    runs = _checks.int64_count(runs, "runs", 1, "a number of independent runs")
     trajectory = star_iterates_mc(np.broadcast_to(arr, (runs, arr.size)), M, n, iterations, rng)
     at_one = np.all(trajectory == 1.0, axis=2)
     first = np.where(at_one.any(axis=0), np.argmax(at_one, axis=0), -1)
@@ -300,6 +439,8 @@ def accuracy_bands(p0, M, sizes, iterations, runs, seed):
     Introduced in :doc:`/chapters/07_finite_samples`.
     """
     arr, M = _one_policy(p0, M, "p0")
+    if not isinstance(sizes, (list, tuple, np.ndarray)):
+        raise ValueError(f"sizes must be a list of sample sizes; got sizes = {sizes!r}")
     sizes = [_checks.sampled_size(s, "sizes") for s in sizes]
     if not sizes:
         raise ValueError("sizes must name at least one sample size; got []")
@@ -313,7 +454,7 @@ def one_step_escape_samples(delta0, M, T):
 
     Near chance the equal-margin drift is delta^(T - 1) and one iteration's noise
     in the margin has variance about (M/(M - 1))/n; :doc:`/chapters/07_finite_samples`
-    shows this criterion is too pessimistic (compare :func:`starlib.theory.escape_samples`).
+    shows this criterion is too pessimistic (compare :func:`escape_samples`).
     Elementwise in ``delta0`` (margins in (0, 1]); floats.
     """
     M = _checks.num_states(M)
@@ -330,7 +471,7 @@ def measure_escape(delta0, M, T, target, runs, rng, fraction=0.9):
 
     Every step starts at margin ``delta0``; the budget is twice the iterations the
     exact map needs to reach accuracy ``target``. The grid has ratio 2^(1/4) and
-    starts at an eighth of the prediction :func:`starlib.theory.escape_samples`
+    starts at an eighth of the prediction :func:`escape_samples`
     (24 points); :func:`samples_to_escape` with ``runs`` runs per point. Returns
     an :class:`EscapeRow`. Introduced in :doc:`/chapters/07_finite_samples`.
     """

@@ -59,11 +59,12 @@ import numpy as np
 
 from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
-from .chain import _result, _tempered_floats, tempered
+from ._checks import as_result as _result
+from .chain import tempered, tempered_floats as _tempered_floats
 from .policy_gradient import chain_scores  # the score of a chain; also starlib.group_rl.chain_scores
 from .sampling import sample_chains
 from .tabular import measure_policy, per_question_tied_kernels, tabular_star_step
-from .theory import _from_step_major, _step_major, accuracy, accuracy_gradient
+from .theory import accuracy, accuracy_gradient, from_step_major as _from_step_major, step_major as _step_major
 
 METHODS = ("rft", "dr_grpo", "grpo", "reinforce_rej")
 STDS = ("population", "sample")

@@ -40,7 +40,8 @@ from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
 from .chain import answers
 from .sampling import sample_chains_per_question
-from .tabular import _prepare_kernel, history_star_step, measure_policy, refit_on_counts, tabular_star_step
+from ._checks import tabular_policy as _prepare_kernel
+from .tabular import history_star_step, measure_policy, refit_on_counts, tabular_star_step
 from .zip_task import transition_counts
 
 

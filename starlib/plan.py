@@ -13,9 +13,9 @@ rate of the sampled chains (:func:`starlib.theory.kept_wrong_rate`), and the
 first iteration at or above a target accuracy. With ``samples`` (N chains per
 iteration) it adds the finite-sample forecasts of :doc:`/chapters/07_finite_samples`:
 per iteration and step the probability that no kept chain follows the step
-(:func:`starlib.theory.collapse_probability`) and the standard deviation of the
-refit (:func:`starlib.theory.star_step_mc_variance`), and the sample size that
-escapes the plateau (:func:`starlib.theory.escape_samples`, at the smallest
+(:func:`starlib.finite_samples.collapse_probability`) and the standard deviation of the
+refit (:func:`starlib.finite_samples.star_step_mc_variance`), and the sample size that
+escapes the plateau (:func:`starlib.finite_samples.escape_samples`, at the smallest
 starting margin). Without ``--json`` it prints a table. Bad arguments get one
 line and exit status 2. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
 """
@@ -29,7 +29,8 @@ import numpy as np
 from . import _checks
 from .chain import NoKeptChainsError, margin, tempered
 from .tables import format_table
-from .theory import accuracy, collapse_probability, escape_samples, kept_wrong_rate, star_step, star_step_mc_variance
+from .finite_samples import collapse_probability, escape_samples, star_step_mc_variance
+from .theory import accuracy, kept_wrong_rate, star_step
 
 
 def plan(follow, M, temperature=1.0, target=0.9, max_iterations=30, samples=None):

@@ -42,9 +42,9 @@ import numpy as np
 
 from . import _checks
 from ._checks import FLOAT
-from .chain import _tempered_floats, tempered
-from .sampling import _counts
-from .theory import _from_step_major, _step_major, accuracy_gradient
+from .chain import tempered, tempered_floats as _tempered_floats
+from .sampling import step_major_counts as _counts
+from .theory import accuracy_gradient, from_step_major as _from_step_major, step_major as _step_major
 
 #: Follow probabilities are kept in [CLIP, 1 - CLIP], where every score is finite.
 CLIP = 1e-12

@@ -38,10 +38,9 @@ import numpy as np
 
 from . import _checks
 from ._checks import FLOAT
-from .chain import NoKeptChainsError, _tempered_floats
+from .chain import NoKeptChainsError, tempered_floats
 from .devices import resolve_device, torch_module
-from .tabular import _prepare_tabular
-from .theory import _accuracy_floats, _from_step_major, _step_major
+from .theory import TrackChain, accuracy, from_step_major, step_major
 
 FollowCounts = namedtuple("FollowCounts", "kept followed_kept failed followed_failed")
 FollowCounts.__doc__ = """The counts one finite-sample STaR iteration sees; returned by :func:`starlib.sampling.follow_counts`.
@@ -62,7 +61,7 @@ def _tied(p, M, temperature, name="p", one_chain=False):
     M = _checks.num_states(M)
     arr = _checks.one_policy(p, name) if one_chain else _checks.probabilities(p, name, kind=FLOAT)[0]
     tau = float(_checks.temperature(temperature, FLOAT))
-    x, eps = _tempered_floats(_step_major(arr), None, M, tau)
+    x, eps = tempered_floats(step_major(arr), None, M, tau)
     if eps is None:
         eps = 1.0 - x
     return x, eps, M, arr.shape
@@ -88,7 +87,8 @@ def sample_chains(p, M, n, rng, temperature=1.0, backend="numpy", device="auto")
     ``backend="torch"`` draws the same distribution with torch on ``device``
     (``"auto"``: CUDA when present, else the CPU; see
     :func:`starlib.devices.resolve_device`) and returns an int64 tensor of the
-    same shape on that device. Its torch generator is seeded from ``rng``, so a
+    same shape on that device (the NumPy backend takes ``"auto"`` or ``"cpu"``
+    only). Its torch generator is seeded from ``rng``, so a
     seed still fixes the result on a given device; the samples differ from the
     NumPy backend's, the statistics do not. Introduced in :doc:`/chapters/07_finite_samples`.
     """
@@ -100,6 +100,9 @@ def sample_chains(p, M, n, rng, temperature=1.0, backend="numpy", device="auto")
         return _sample_chains_torch(follow, M, n, rng, device)
     if backend != "numpy":
         raise ValueError(f"backend must be 'numpy' or 'torch'; got backend = {backend!r}")
+    if not (isinstance(device, str) and device in ("auto", "cpu")):
+        raise ValueError(f"device must be 'auto' or 'cpu' with backend='numpy' (NumPy runs on the CPU); "
+                         f"got device = {device!r}")
     T = len(follow)
     states = np.empty((T + 1, n), dtype=np.int64)
     states[0] = rng.integers(0, M, size=n)
@@ -151,7 +154,7 @@ def sample_tabular_chains(P, g, q0, n, rng):
     array of shape (n, T + 1). Fractions are converted to floats. Introduced in
     :doc:`/chapters/07_finite_samples`.
     """
-    P, g, q0, _ = _prepare_tabular(P, g, q0)
+    P, g, q0, _ = _checks.tabular_inputs(P, g, q0)
     n = _checks.sampled_size(n)
     rng = _checks.generator(rng)
     P = P.astype(float)
@@ -188,21 +191,18 @@ def _inverse_cdf(cdf, u):
 # --- counts without chains ------------------------------------------------------------------
 
 
-def _h_functions(p, eps, M, correct):
-    """Pr(correct | status) (or Pr(wrong | status)) after each step, rescaled per step.
+def _h_functions(chain, correct):
+    """Pr(correct | status) (or Pr(wrong | status)) after each step of a :class:`~starlib.theory.TrackChain`.
 
     Returns arrays on, off of shape (T + 1, B); row t holds h after t steps, divided by
     its larger entry (only ratios within a row are used, so nothing underflows).
     """
-    T = len(p)
-    q = eps / (M - 1)
-    stay_off = p + eps * ((M - 2) / (M - 1))
-    on = np.empty((T + 1,) + p.shape[1:])
+    T = len(chain.follow)
+    on = np.empty((T + 1,) + chain.follow.shape[1:])
     off = np.empty_like(on)
     on[T], off[T] = (1.0, 0.0) if correct else (0.0, 1.0)
     for t in range(T - 1, -1, -1):
-        a = p[t] * on[t + 1] + eps[t] * off[t + 1]
-        b = q[t] * on[t + 1] + stay_off[t] * off[t + 1]
+        a, b = chain.backward(t, on[t + 1], off[t + 1])
         top = np.maximum(a, b)
         top[top == 0] = 1.0
         on[t], off[t] = a / top, b / top
@@ -225,18 +225,18 @@ def _split(rng, count, weights):
     return parts
 
 
-def _push(rng, count, p, eps, M, correct):
-    """Follow counts of ``count`` chains conditioned on correct (or wrong), shape (T, B)."""
-    on_h, off_h = _h_functions(p, eps, M, correct)
-    T = len(p)
-    q = eps / (M - 1)
-    drift = eps * ((M - 2) / (M - 1))  # off track to another off-track state, not following
+def _push(rng, count, chain, correct):
+    """Follow counts of ``count`` chains of a :class:`~starlib.theory.TrackChain` conditioned on correct
+    (or wrong), shape (T, B): each move of the chain reweighted by h after it (the h-transform)."""
+    on_h, off_h = _h_functions(chain, correct)
+    T = len(chain.follow)
     on = count
     off = np.zeros_like(count)
     followed = np.empty((T,) + count.shape, dtype=np.int64)
     for t in range(T):
-        stay_on, leave = _split(rng, on, [p[t] * on_h[t + 1], eps[t] * off_h[t + 1]])
-        back, stay_off, wander = _split(rng, off, [q[t] * on_h[t + 1], p[t] * off_h[t + 1], drift[t] * off_h[t + 1]])
+        stay_on, leave = _split(rng, on, [chain.follow[t] * on_h[t + 1], chain.leave[t] * off_h[t + 1]])
+        back, stay_off, wander = _split(
+            rng, off, [chain.back[t] * on_h[t + 1], chain.follow[t] * off_h[t + 1], chain.wander[t] * off_h[t + 1]])
         followed[t] = stay_on + stay_off
         on, off = stay_on + back, leave + stay_off + wander
     return followed
@@ -244,11 +244,33 @@ def _push(rng, count, p, eps, M, correct):
 
 def _counts(x, eps, M, n, rng):
     """Step-major follow counts: kept (B,), followed_kept (T, B), followed_failed (T, B)."""
-    A = np.clip(_accuracy_floats(x, M), 0.0, 1.0)
+    A = np.clip(accuracy(x.T, M), 0.0, 1.0)
     kept = rng.binomial(n, A).astype(np.int64)
-    followed_kept = _push(rng, kept, x, eps, M, correct=True)
-    followed_failed = _push(rng, n - kept, x, eps, M, correct=False)
+    chain = TrackChain(x, eps, M)
+    followed_kept = _push(rng, kept, chain, correct=True)
+    followed_failed = _push(rng, n - kept, chain, correct=False)
     return kept, followed_kept, followed_failed
+
+
+def step_major_counts(x, eps, M, n, rng):
+    """The counts of :func:`follow_counts` for follow probabilities already tempered and laid out step-major.
+
+    ``x`` (T, B) holds the follow probabilities each chain is sampled with (one
+    column per run, see :func:`starlib.theory.step_major`) and ``eps`` (T, B)
+    their error rates 1 - x, given apart so that tiny error rates keep their
+    digits. Returns (kept (B,), followed_kept (T, B), followed_failed (T, B)),
+    int64, drawn as :func:`follow_counts` draws them: the building block of the
+    policy-gradient estimators, which temper once and draw counts per iteration.
+    Introduced in :doc:`/chapters/07_finite_samples`.
+    """
+    M = _checks.num_states(M)
+    for name, arr in (("x", x), ("eps", eps)):
+        if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.dtype.kind != "f":
+            raise ValueError(f"{name} must be a float array of shape (T, B); got {name} = {arr!r:.80}")
+        _checks.probabilities(arr, name, kind=FLOAT)
+    if eps.shape != x.shape:
+        raise ValueError(f"eps must have the shape of x, {x.shape}; got shape {eps.shape}")
+    return _counts(x, eps, M, _checks.sampled_size(n), _checks.generator(rng))
 
 
 def follow_counts(p, M, n, rng, temperature=1.0):
@@ -275,8 +297,8 @@ def follow_counts(p, M, n, rng, temperature=1.0):
     failed = n - kept
     if not batch:
         kept, failed = int(kept), int(failed)
-    return FollowCounts(kept, _from_step_major(followed_kept, shape), failed,
-                        _from_step_major(followed_failed, shape))
+    return FollowCounts(kept, from_step_major(followed_kept, shape), failed,
+                        from_step_major(followed_failed, shape))
 
 
 def _no_kept(n, kept, shape):
@@ -305,7 +327,7 @@ def star_step_mc(p, M, n, rng, temperature=1.0):
     kept, followed_kept, _ = _counts(x, eps, M, n, rng)
     if not kept.all():
         raise _no_kept(n, kept, shape)
-    return _from_step_major(followed_kept / kept, shape)
+    return from_step_major(followed_kept / kept, shape)
 
 
 def star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
@@ -330,14 +352,14 @@ def _iterates_mc(p0, M, n, iterations, rng, temperature, kept_counts):
     tau = float(_checks.temperature(temperature, FLOAT))
     rng = _checks.generator(rng)
     out = np.empty((iterations + 1,) + shape)
-    out[0] = _from_step_major(x, shape)
+    out[0] = from_step_major(x, shape)
     for k in range(1, iterations + 1):
-        sampled, eps = _tempered_floats(x, None, M, tau)
+        sampled, eps = tempered_floats(x, None, M, tau)
         if eps is None:
             eps = 1.0 - sampled
         kept, followed_kept = kept_counts(sampled, eps, M, n, rng)
         x = np.divide(followed_kept, kept, out=x.copy(), where=kept > 0)
-        out[k] = _from_step_major(x, shape)
+        out[k] = from_step_major(x, shape)
     return out
 
 
@@ -392,7 +414,7 @@ def rationalized_star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
     axes of ``p0`` are a batch of independent runs. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     def rationalized(sampled, eps, M, n, rng):
-        count = np.where(_accuracy_floats(sampled, M) > 0, n, 0).astype(np.int64)
-        return count, _push(rng, count, sampled, eps, M, correct=True)
+        count = np.where(accuracy(sampled.T, M) > 0, n, 0).astype(np.int64)
+        return count, _push(rng, count, TrackChain(sampled, eps, M), correct=True)
 
     return _iterates_mc(p0, M, n, iterations, rng, temperature, rationalized)

@@ -34,35 +34,15 @@ import numpy as np
 
 from . import _checks
 from ._checks import FLOAT, SYMBOLIC
-from .chain import _result, answers, no_kept_chains
+from .chain import answers, no_kept_chains
 
 
 # --- validation -----------------------------------------------------------------------------
 
 
-def _prepare_tabular(P, g, q0):
-    kind = _checks.arithmetic_of(P, q0)
-    if kind == SYMBOLIC:
-        raise ValueError("P and q0 must be floats or Fractions; symbolic kernels are not supported")
-    P = _checks.kernels(P, kind)
-    T, M, _ = P.shape
-    g = _checks.ground_truth(g, T, M)
-    q0 = _checks.distribution(q0, M, kind)
-    return P, g, q0, kind
-
-
-def _prepare_kernel(policy, name, ndims=(3, 4), *others):
-    """Validated (policy, kind) of a Markov or history-aware kernel; ``others`` share its arithmetic."""
-    kind = _checks.arithmetic_of(policy, *others)
-    if kind == SYMBOLIC:
-        names = f"{name} and q0" if others else name
-        raise ValueError(f"{names} must be floats or Fractions; symbolic kernels are not supported")
-    return _checks.policy_kernels(policy, kind, name, ndims), kind
-
-
 def _prepare_policy(policy, g, q0, name, ndims):
     """Validated (policy, g, q0, kind); ``ndims`` lists the allowed numbers of axes (3, 4)."""
-    policy, kind = _prepare_kernel(policy, name, ndims, q0)
+    policy, kind = _checks.tabular_policy(policy, name, ndims, q0)
     T, M = policy.shape[0], policy.shape[-1]
     g = _checks.ground_truth(g, T, M)
     q0 = _checks.distribution(q0, M, kind)
@@ -86,8 +66,8 @@ def tabular_accuracy(P, g, q0):
     ``P[t, s, s2] = Pr(s_{t+1} = s2 | s_t = s)``, ``g[t, s]`` the ground-truth next
     state, ``q0`` the question distribution. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
-    P, g, q0, kind = _prepare_tabular(P, g, q0)
-    return _result(_history_parts(_history_view(P), g, q0)[2], kind)
+    P, g, q0, kind = _checks.tabular_inputs(P, g, q0)
+    return _checks.as_result(_history_parts(_history_view(P), g, q0)[2], kind)
 
 
 def tabular_star_step(P, g, q0):
@@ -100,7 +80,7 @@ def tabular_star_step(P, g, q0):
     that no successful chain visits keep their old values. Exact input
     (Fractions) gives an exact kernel. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`; :doc:`/chapters/08_beyond_the_markov_assumption` takes it beyond the tied family.
     """
-    P, g, q0, _ = _prepare_tabular(P, g, q0)
+    P, g, q0, _ = _checks.tabular_inputs(P, g, q0)
     return _star_refit(P, g, q0, _plain_star_weights)
 
 
@@ -117,7 +97,7 @@ def markov_as_history(P):
     if kind == SYMBOLIC:
         raise ValueError("P must hold floats or Fractions; symbolic kernels are not supported")
     P = _checks.kernels(P, kind)
-    return np.array(_history_view(P))
+    return np.ascontiguousarray(_history_view(P))
 
 
 def _zero_like(q0):
@@ -306,7 +286,7 @@ def refit_on_counts(policy, counts):
     number of kept chains grows. Fractions give an exact result. Introduced in
     :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
-    policy, kind = _prepare_kernel(policy, "policy")
+    policy, kind = _checks.tabular_policy(policy, "policy")
     counts = np.asarray(counts)
     if counts.shape != policy.shape:
         raise ValueError(f"counts must have the shape of policy, {policy.shape}; got shape {counts.shape}")
@@ -325,15 +305,45 @@ def tempered_policy(policy, temperature):
     a tied policy this is :func:`starlib.chain.tempered` of its follow
     probabilities. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
-    policy, kind = _prepare_kernel(policy, "policy")
+    policy, kind = _checks.tabular_policy(policy, "policy")
     tau = _checks.temperature(temperature, kind)
     if kind == FLOAT:
         with np.errstate(divide="ignore"):  # log(0) = -inf keeps impossible moves impossible
-            z = np.log(policy) / float(tau)
-        raised = np.exp(z - z.max(axis=-1, keepdims=True))
-    else:
-        raised = policy ** int(1 / Fraction(tau))
+            return tempered_rows(np.log(policy), tau)
+    raised = policy ** int(1 / Fraction(tau))
     return raised / raised.sum(axis=-1, keepdims=True)
+
+
+def tempered_rows(log_probabilities, temperature):
+    """Rows proportional to p^(1/temperature), from log p: the kernel tempering, in the log domain.
+
+    Each row (last axis) of ``log_probabilities`` holds log-probabilities, or any
+    scores that are log-probabilities up to a constant per row (a model's
+    log-softmax, say); -inf marks an impossible move, and each row needs one
+    finite entry. Returns exp(z - max z) renormalised along the last axis, with
+    z = log_probabilities / temperature, so small probabilities neither underflow
+    nor overflow for any temperature > 0. The one home of this formula:
+    :func:`tempered_policy` (kernels) and
+    :func:`starlib.transformer.kernels_from_scores` (a network's scores) use it.
+    For a tied policy it agrees with :func:`starlib.chain.tempered`, derived
+    in closed form. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
+    """
+    tau = float(_checks.temperature(temperature, FLOAT))
+    try:
+        z = np.asarray(log_probabilities, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"log_probabilities must be an array of numbers; got {log_probabilities!r:.80}") from err
+    if isinstance(log_probabilities, str) or z.ndim < 1 or z.shape[-1] == 0:
+        raise ValueError(f"log_probabilities must have at least one entry per row; got {log_probabilities!r:.80}")
+    if np.isnan(z).any() or (z == np.inf).any():
+        raise ValueError("log_probabilities must not hold NaN or +inf (-inf marks an impossible move)")
+    z = z / tau
+    top = z.max(axis=-1, keepdims=True)
+    if not np.isfinite(top).all():
+        raise ValueError("log_probabilities must have a finite entry in every row (a possible move)")
+    raised = np.exp(z - top)
+    raised /= raised.sum(axis=-1, keepdims=True)
+    return raised
 
 
 # --- rationalization ------------------------------------------------------------------------
@@ -596,7 +606,7 @@ def runs_to_level(p0, M, n, iterations, runs, level, rng, rationalized=False):
     from .theory import accuracy
 
     arr = _checks.one_policy(p0, "p0")
-    runs = _checks.integer(runs, "runs", 1, "a number of independent runs")
+    runs = _checks.int64_count(runs, "runs", 1, "a number of independent runs")
     level = _checks.target_accuracy(level)
     sampler = rationalized_star_iterates_mc if rationalized else star_iterates_mc
     trajectory = sampler(np.broadcast_to(arr, (runs, arr.size)), M, n, iterations, rng)

@@ -19,22 +19,79 @@ small the probabilities are.
 
 import numbers
 from collections import namedtuple
-from math import erfc, sqrt
+from math import sqrt
 
 import numpy as np
 
 from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
-from .chain import _result, _tempered_floats, _tempered_objects, margin, no_kept_chains, prob_from_margin
+from .chain import margin, margin_formula, no_kept_chains, prob_from_margin, tempered, tempered_floats
 
 
-# All internal routines work "step-major": shape (T, B), one row per step.
-def _step_major(arr):
+def step_major(arr):
+    """``arr`` (..., T) laid out "step-major", shape (T, B): one row per step, the batch flattened.
+
+    Every inner loop of :mod:`starlib.theory` and :mod:`starlib.sampling` works in
+    this layout, so that a step is one contiguous row. :func:`from_step_major`
+    undoes it. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
+    """
+    if np.ndim(arr) < 1:
+        raise ValueError(f"arr must have at least one axis (its last axis is the steps); got arr = {arr!r}")
+    arr = np.asarray(arr)
     return np.ascontiguousarray(np.moveaxis(arr, -1, 0).reshape(arr.shape[-1], -1))
 
 
-def _from_step_major(arr, shape):
-    return np.moveaxis(arr.reshape((shape[-1],) + shape[:-1]), 0, -1)
+def from_step_major(arr, shape):
+    """A step-major array (T, B) back in the layout ``shape`` = (..., T) of :func:`step_major`'s input.
+
+    Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
+    """
+    shape = tuple(shape)
+    if not shape or np.size(arr) != int(np.prod(shape)):
+        raise ValueError(f"shape must be the shape (..., T) of the step-major arr's source; got shape = {shape!r}")
+    return np.moveaxis(np.asarray(arr).reshape((shape[-1],) + shape[:-1]), 0, -1)
+
+
+class TrackChain:
+    """The status of a chain after each step, on track or off it: the one home of that recurrence.
+
+    Relabel so that every ground-truth map is the identity (every relabelled tied
+    policy is one; see :func:`starlib.chain.tied_kernels`). After step t a chain
+    is on track if s_t = s_0 and off track otherwise, and its final answer is
+    correct exactly when it ends on track. From on track, step t stays on by
+    following the ground truth (``follow`` = p_t) and leaves with ``leave`` =
+    eps_t. From off track it comes back with ``back`` = q_t = eps_t / (M - 1) (the
+    one state that maps onto the track) and stays off with ``stay_off`` =
+    p_t + eps_t (M - 2) / (M - 1): by following (p_t) or by ``wander`` =
+    eps_t (M - 2) / (M - 1) to another off-track state. Every coefficient is
+    non-negative, so the passes of :meth:`forward` and :meth:`backward` are
+    accurate in relative terms however small the probabilities are.
+
+    ``p`` and ``eps`` = 1 - p (given apart, so that tiny error rates keep their
+    digits) are step-major arrays (:func:`step_major`), row t for step t + 1:
+    floats, Fractions or SymPy objects. Nothing is checked: the public functions
+    built on it (:func:`accuracy`, :func:`star_step_eps`, :func:`kept_wrong_rate`,
+    :func:`starlib.sampling.follow_counts`) check their input. Introduced in
+    :doc:`/chapters/01_star_as_a_markov_chain`; :mod:`starlib.sampling` conditions
+    it on the answer (:doc:`/chapters/07_finite_samples`).
+    """
+
+    def __init__(self, p, eps, M):
+        self.follow, self.leave = p, eps
+        self.back = eps / (M - 1)
+        if isinstance(eps, np.ndarray) and eps.dtype.kind == "f":
+            self.wander = eps * ((M - 2) / (M - 1))
+        else:  # exact and symbolic: (M - 2) / (M - 1) of Python ints would be a float
+            self.wander = eps * (M - 2) / (M - 1)
+        self.stay_off = p + self.wander
+
+    def forward(self, t, on, off):
+        """The probability (on, off track) after step t + 1, from that before it."""
+        return on * self.follow[t] + off * self.back[t], on * self.leave[t] + off * self.stay_off[t]
+
+    def backward(self, t, on, off):
+        """h (on, off track) before step t + 1 from h after it, for h(status) = Pr(an event | status)."""
+        return self.follow[t] * on + self.leave[t] * off, self.back[t] * on + self.stay_off[t] * off
 
 
 def _leave_one_out_products(x):
@@ -54,29 +111,25 @@ def _leave_one_out_products(x):
 
 def _success_closed_form(p, M):
     """(A, A_{-t}) from the margins: M A = 1 + (M - 1) D with D = prod_t delta_t."""
-    delta = (M * p - 1) / (M - 1)
+    delta = margin_formula(p, M)
     loo, D = _leave_one_out_products(delta)
     return (1 + (M - 1) * D) / M, (1 + (M - 1) * loo) / M
 
 
 def _success_by_recurrence(p, eps, M):
-    """(A, A_{-t}, 1 - A_{-t}) in floats, accurate in relative terms.
+    """(A, A_{-t}, 1 - A_{-t}) in floats, accurate in relative terms, by the :class:`TrackChain`.
 
-    After each step the chain is on track (at the state the ground truth reaches)
-    or off it. From on track it stays with p and leaves with eps; from off track
-    it returns with q = eps / (M - 1) (the one state that maps onto the track) and
-    stays off with p + eps (M - 2) / (M - 1). Every product below is of
-    non-negative numbers, so nothing cancels.
+    Forwards, the probability of being on and off track after each step; backwards,
+    Pr(correct) and Pr(wrong) given the status; step t is left out by joining the
+    two around it. Every term is non-negative, so nothing cancels.
     """
     T = len(p)
-    q = eps / (M - 1)
-    stay_off = p + eps * ((M - 2) / (M - 1))
+    chain = TrackChain(p, eps, M)
     on = np.empty((T + 1,) + p.shape[1:])
     off = np.empty_like(on)
     on[0], off[0] = 1.0, 0.0
     for t in range(T):
-        on[t + 1] = on[t] * p[t] + off[t] * q[t]
-        off[t + 1] = on[t] * eps[t] + off[t] * stay_off[t]
+        on[t + 1], off[t + 1] = chain.forward(t, on[t], off[t])
     # Pr(correct | on, off track) and Pr(wrong | on, off track) after the steps so far.
     right_on, right_off = np.ones(p.shape[1:]), np.zeros(p.shape[1:])
     wrong_on, wrong_off = np.zeros(p.shape[1:]), np.ones(p.shape[1:])
@@ -85,8 +138,8 @@ def _success_by_recurrence(p, eps, M):
     for t in range(T - 1, -1, -1):
         acc_without[t] = on[t] * right_on + off[t] * right_off
         err_without[t] = on[t] * wrong_on + off[t] * wrong_off
-        right_on, right_off = p[t] * right_on + eps[t] * right_off, q[t] * right_on + stay_off[t] * right_off
-        wrong_on, wrong_off = p[t] * wrong_on + eps[t] * wrong_off, q[t] * wrong_on + stay_off[t] * wrong_off
+        right_on, right_off = chain.backward(t, right_on, right_off)
+        wrong_on, wrong_off = chain.backward(t, wrong_on, wrong_off)
     return on[T], acc_without, err_without
 
 
@@ -98,11 +151,7 @@ def _margins_floats(p, M):
     returned rows, those with D < -c/2, are redone by the recurrence.
     """
     c = 1.0 / (M - 1)
-    # (M p - 1) / (M - 1) keeps p = 1 at margin exactly 1, so the optimum stays a fixed point.
-    delta = p * float(M)
-    delta -= 1.0
-    delta /= M - 1
-    loo, D = _leave_one_out_products(delta)
+    loo, D = _leave_one_out_products(margin_formula(p, M))
     return loo, D, np.flatnonzero(D < -c / 2)
 
 
@@ -166,9 +215,9 @@ def accuracy(p, M):
     symbolic input a SymPy expression. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     arr, M, kind = _prepare(p, M)
-    x = _step_major(arr)
+    x = step_major(arr)
     A = _accuracy_floats(x, M) if kind == FLOAT else _success_closed_form(x, M)[0]
-    return _result(A.reshape(arr.shape[:-1]), kind)
+    return _checks.as_result(A.reshape(arr.shape[:-1]), kind)
 
 
 def star_step(p, M, temperature=1.0):
@@ -185,15 +234,15 @@ def star_step(p, M, temperature=1.0):
     """
     arr, M, kind = _prepare(p, M)
     tau = _checks.temperature(temperature, kind)
-    x = _step_major(arr)
+    x = step_major(arr)
     if kind == FLOAT:
-        new = _star_step_floats(*_tempered_floats(x, None, M, float(tau)), M)
+        new = _star_step_floats(*tempered_floats(x, None, M, float(tau)), M)
     else:
-        x = _tempered_objects(x, M, tau, kind)
+        x = np.array(tempered(x, M, tau), dtype=object)
         A, acc_without = _success_closed_form(x, M)
         _check_kept(A, kind, arr.shape)
         new = x * acc_without / A
-    return _result(_from_step_major(new, arr.shape), kind)
+    return _checks.as_result(from_step_major(new, arr.shape), kind)
 
 
 def star_step_eps(eps, M, temperature=1.0):
@@ -208,12 +257,12 @@ def star_step_eps(eps, M, temperature=1.0):
     M = _checks.num_states(M)
     arr, _ = _checks.probabilities(eps, "eps", kind=FLOAT)
     tau = float(_checks.temperature(temperature, FLOAT))
-    e = _step_major(arr)
-    p, e = _tempered_floats(1.0 - e, e, M, tau)
+    e = step_major(arr)
+    p, e = tempered_floats(1.0 - e, e, M, tau)
     A, _, err_without = _success_by_recurrence(p, e, M)
     _check_kept(A, FLOAT, arr.shape)
     new = np.minimum(e * err_without / ((M - 1) * A), 1.0)  # rounding can exceed 1 by a few ulp
-    return _from_step_major(new, arr.shape)
+    return from_step_major(new, arr.shape)
 
 
 def star_iterates(p0, M, n, temperature=1.0):
@@ -228,10 +277,10 @@ def star_iterates(p0, M, n, temperature=1.0):
     tau = float(_checks.temperature(temperature, FLOAT))
     out = np.empty((n + 1,) + arr.shape)
     out[0] = arr
-    x = _step_major(arr)
+    x = step_major(arr)
     for k in range(1, n + 1):
-        x = _star_step_floats(*_tempered_floats(x, None, M, tau), M)
-        out[k] = _from_step_major(x, arr.shape)
+        x = _star_step_floats(*tempered_floats(x, None, M, tau), M)
+        out[k] = from_step_major(x, arr.shape)
     return out
 
 
@@ -239,26 +288,24 @@ def kept_wrong_rate(p, M):
     """Pr(some step does not follow the ground truth | final answer correct)
     (:prf:ref:`thm-kept-wrong-rate`).
 
-    Equals 1 - prod_t p_t / A. Computed by a recurrence over "followed every step
-    so far", "on track after a wrong step" and "off track", whose terms are all
+    Equals 1 - prod_t p_t / A. Computed by the on/off-track recurrence
+    (:class:`TrackChain`) with the on-track chains split into "followed every step
+    so far" and "back on track after a wrong step"; all its terms are
     non-negative, so it is accurate in relative terms even when almost every kept
     chain is faithful. Exact input gives a Fraction. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     arr, M, kind = _prepare(p, M)
-    x = _step_major(arr)
-    eps = 1 - x
-    q = eps / (M - 1)
-    stay_off = x + eps * (M - 2) / (M - 1)
+    x = step_major(arr)
+    chain = TrackChain(x, 1 - x, M)
     faithful, recovered, off = 1, 0, 0
     for t in range(len(x)):
-        faithful, recovered, off = (
-            faithful * x[t],
-            recovered * x[t] + off * q[t],
-            (faithful + recovered) * eps[t] + off * stay_off[t],
-        )
+        # Leaving the track does not care how a chain got on it; coming back makes it recovered.
+        off_next = chain.forward(t, faithful + recovered, off)[1]
+        recovered = chain.forward(t, recovered, off)[0]
+        faithful, off = faithful * x[t], off_next
     A = faithful + recovered
     _check_kept(A, kind, arr.shape)
-    return _result((recovered / A).reshape(arr.shape[:-1]), kind)
+    return _checks.as_result((recovered / A).reshape(arr.shape[:-1]), kind)
 
 
 def accuracy_gradient(p, M):
@@ -274,10 +321,8 @@ def accuracy_gradient(p, M):
     Introduced in :doc:`/chapters/03_the_star_map`.
     """
     arr, M, kind = _prepare(p, M)
-    x = _step_major(arr)
-    delta = (M * x - 1) / (M - 1)
-    others, _ = _leave_one_out_products(delta)
-    return _result(_from_step_major(others, arr.shape), kind)
+    others, _ = _leave_one_out_products(margin_formula(step_major(arr), M))
+    return _checks.as_result(from_step_major(others, arr.shape), kind)
 
 
 def margin_for_accuracy(A, M, T):
@@ -299,9 +344,9 @@ def margin_for_accuracy(A, M, T):
     if kind == SYMBOLIC:
         import sympy
 
-        D = (M * arr - 1) / (M - 1)
+        D = margin_formula(arr, M)
         root = np.vectorize(lambda d: d ** sympy.Rational(1, T), otypes=[object])(D)
-        return _result(root, kind)
+        return _checks.as_result(root, kind)
     if kind == EXACT:
         low = _checks.Fraction(1, M)
         _checks.check_in_range(arr, "A", low, 1, low_text=f"1/M = 1/{M}")
@@ -317,8 +362,8 @@ def margin_for_accuracy(A, M, T):
                 f"[1/M, 1] = [{low:.6g}, 1]; equal steps reach an accuracy below chance only with "
                 "negative margins"
             )
-    D = np.maximum((M * arr - 1.0) / (M - 1.0), 0.0)
-    return _result(D ** (1.0 / T), FLOAT)
+    D = np.maximum(margin_formula(arr, M), 0.0)
+    return _checks.as_result(D ** (1.0 / T), FLOAT)
 
 
 # --- Chapters 2 and 3: equal steps, what a batch can detect, and the direction of a step ---------
@@ -371,7 +416,10 @@ def margin_requirements(M, lengths, targets, N, z=2.0):
     lengths = [_checks.integer(T, "lengths", 1, "numbers of steps") for T in np.ravel(lengths)]
     if not lengths:
         raise ValueError("lengths must hold at least one number of steps; got none")
-    targets = [float(_checks.target_accuracy(A)) for A in np.ravel(targets)]
+    target_arr, _ = _checks.probabilities(targets, "targets", kind=FLOAT, min_ndim=0)
+    targets = [float(A) for A in np.ravel(target_arr)]
+    if not targets or min(targets) <= 0:
+        raise ValueError(f"targets must hold at least one accuracy in (0, 1]; got targets = {targets!r}")
     floor = detectable_accuracy(M, N, z)
     needed = np.array([[margin_for_accuracy(A, M, T) for T in lengths] for A in targets]).reshape(len(targets), -1)
     detectable = np.array([margin_for_accuracy(floor, M, T) for T in lengths])
@@ -416,7 +464,7 @@ def star_gradient_cosine(p, M):
     if np.any(norms == 0):
         where = _checks._index(arr.shape[:-1], int(np.argmax(np.ravel(norms == 0))))
         raise ValueError(f"p{where}: the STaR step or the accuracy gradient is zero, so the cosine is undefined")
-    return _result((step * gradient).sum(axis=-1) / norms, FLOAT)
+    return _checks.as_result((step * gradient).sum(axis=-1) / norms, FLOAT)
 
 
 def star_gradient_cosine_bound(p):
@@ -435,7 +483,7 @@ def star_gradient_cosine_bound(p):
         where = _checks._index(arr.shape[:-1], int(np.argmax(np.ravel(largest == 0))))
         raise ValueError(f"p{where}: every step is at 0 or 1, so STaR does not move and the bound is undefined")
     kappa = w.min(axis=-1) / largest
-    return _result(2.0 * np.sqrt(kappa) / (1.0 + kappa), FLOAT)
+    return _checks.as_result(2.0 * np.sqrt(kappa) / (1.0 + kappa), FLOAT)
 
 
 def logit_natural_step(p, M, step_size=1.0):
@@ -490,7 +538,7 @@ def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
     target = _checks.target_accuracy(target)
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     tau = float(_checks.temperature(temperature, FLOAT))
-    x = _step_major(arr)
+    x = step_major(arr)
     out = np.full(x.shape[1], -1, dtype=np.int64)
     active = np.arange(x.shape[1])
     for n in range(max_iterations + 1):
@@ -500,7 +548,7 @@ def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
             break
         if reached.any():
             active, x = active[~reached], x[:, ~reached]
-        x = _star_step_floats(*_tempered_floats(x, None, M, tau), M)
+        x = _star_step_floats(*tempered_floats(x, None, M, tau), M)
     out = out.reshape(arr.shape[:-1])
     return int(out) if out.ndim == 0 else out
 
@@ -542,14 +590,14 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
     if not tol_ok or not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol must be a finite number >= 0; got tol = {tol!r}")
     tau = float(_checks.temperature(temperature, FLOAT))
-    x = _step_major(arr).copy()
+    x = step_major(arr).copy()
     B = x.shape[1]
     iterations = np.zeros(B, dtype=np.int64)
     converged = np.zeros(B, dtype=bool)
     active = np.arange(B)
     for k in range(1, max_iterations + 1):
         current = x[:, active]
-        new = _star_step_floats(*_tempered_floats(current, None, M, tau), M)
+        new = _star_step_floats(*tempered_floats(current, None, M, tau), M)
         stopped = np.max(np.abs(new - current), axis=0) <= tol
         x[:, active] = new
         iterations[active] = k
@@ -557,7 +605,7 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
         active = active[~stopped]
         if active.size == 0:
             break
-    point = _from_step_major(x, arr.shape)
+    point = from_step_major(x, arr.shape)
     shape = arr.shape[:-1]
     A = _accuracy_floats(x, M).reshape(shape)
     iterations, converged = iterations.reshape(shape), converged.reshape(shape)
@@ -603,7 +651,7 @@ def below_chance_starts(rng, n, M, T):
     margins occur. Introduced in :doc:`/chapters/06_robustness`.
     """
     rng = _checks.generator(rng)
-    n = _checks.integer(n, "n", 1, "the number of starts")
+    n = _checks.int64_count(n, "n", 1, "the number of starts")
     M = _checks.num_states(M)
     T = _checks.integer(T, "T", 1, "the number of steps")
     out = np.empty((n, T))
@@ -807,145 +855,6 @@ def limit_changes(p0, M, temperature, reference=1.0, max_iterations=20_000):
     unresolved = (ref < 0).any(axis=-1) | (lim < 0).any(axis=-1)
     changed = (ref != lim).any(axis=-1) & ~unresolved
     return LimitChanges(changed, unresolved, ref, lim)
-
-
-# --- The chapter "Finite samples": the noise of a sampled STaR iteration -------------------------
-
-
-def mean_inverse_kept(n, A):
-    """E[1/K | K >= 1] for K ~ Binomial(n, A), the number of kept chains.
-
-    The variance of a finite-sample STaR estimate is p_t'(1 - p_t') times this
-    moment (see :func:`starlib.theory.star_step_mc_variance`). It is computed by
-    summing the probability mass function (log-factorials by cumulative sums), and
-    is close to 1/(n A) (1 + (1 - A)/(n A)) once n A is large. Elementwise in
-    ``A`` (floats in (0, 1]); ``n`` a positive integer. Introduced in :doc:`/chapters/07_finite_samples`.
-    """
-    n = _checks.sampled_size(n)
-    arr, _ = _checks.probabilities(A, "A", kind=FLOAT, min_ndim=0)
-    if (arr <= 0).any():
-        i = int(np.argmax((arr <= 0).ravel()))
-        raise no_kept_chains(f" (A{_checks._index(arr.shape, i)} = 0)")
-    k = np.arange(1, n + 1, dtype=float)
-    log_factorial = np.concatenate(([0.0], np.cumsum(np.log(k))))
-    log_binom = log_factorial[n] - log_factorial[1:] - log_factorial[n - 1 :: -1]
-    out = np.empty(arr.shape)
-    for i, a in enumerate(arr.ravel()):
-        if a == 1.0:
-            out.flat[i] = 1.0 / n
-            continue
-        log_pmf = log_binom + k * np.log(a) + (n - k) * np.log1p(-a)
-        weights = np.exp(log_pmf - log_pmf.max())
-        out.flat[i] = np.dot(weights, 1.0 / k) / weights.sum()
-    return _result(out, FLOAT)
-
-
-def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
-    """The variance (:prf:ref:`prop-finite-sample-variance`) of the finite-sample STaR estimate of p_t' from ``n`` chains.
-
-    One sampled iteration keeps K ~ Binomial(n, A) chains (A the accuracy of the
-    sampled policy) and, given K, the number of kept chains that follow step t is
-    Binomial(K, p_t'). So the estimate F_t / K is unbiased given K >= 1 and its
-    variance is p_t'(1 - p_t') E[1/K | K >= 1]; with ``exact=False`` the moment is
-    replaced by its leading term 1/(n A), giving p_t'(1 - p_t')/(n A). The last axis
-    of ``p`` is the steps; leading axes are a batch; ``temperature`` is the
-    sampling temperature, as in :func:`starlib.theory.star_step`. Floats only.
-    Raises :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0.
-    Introduced in :doc:`/chapters/07_finite_samples`.
-    """
-    M = _checks.num_states(M)
-    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
-    n = _checks.sampled_size(n)
-    tau = float(_checks.temperature(temperature, FLOAT))
-    x = _step_major(arr)
-    sampled, _ = _tempered_floats(x, None, M, tau)
-    A = _accuracy_floats(sampled, M)
-    _check_kept(A, FLOAT, arr.shape)
-    new = _star_step_floats(sampled, None, M)
-    moment = mean_inverse_kept(n, A) if exact else 1.0 / (n * A)
-    return _from_step_major(new * (1.0 - new) * moment, arr.shape)
-
-
-def wrong_way_probability(p, M, n, temperature=1.0):
-    """The normal approximation to Pr(estimate of p_t' < p_t) for one sampled iteration.
-
-    The finite-sample estimate of p_t' has mean p_t' and the standard deviation of
-    :func:`starlib.theory.star_step_mc_variance` (exact moment); approximating its
-    law by a normal one gives Pr(step t moves down) = Phi((p_t - p_t') / sd). With
-    every margin positive the exact drift p_t' - p_t is positive, so this is the
-    chance that a sampled iteration steps the wrong way. No continuity correction:
-    the approximation is for n A large. Floats only; last axis the steps. Introduced
-    in :doc:`/chapters/07_finite_samples`.
-    """
-    M = _checks.num_states(M)
-    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
-    new = star_step(arr, M, temperature=temperature)
-    sd = np.sqrt(star_step_mc_variance(arr, M, n, temperature=temperature))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(sd > 0, (arr - new) / np.where(sd > 0, sd, 1.0), -np.inf)
-    return _result(0.5 * np.vectorize(erfc, otypes=[float])(-z / sqrt(2.0)), FLOAT)
-
-
-def escape_samples(delta0, M, T, near_chance=False):
-    """Predicted samples per iteration for finite-sample STaR to leave the plateau.
-
-    Every step starts at margin ``delta0 > 0``. The equal-margin iteration has
-    drift mu(x) = x' - x per iteration (:func:`starlib.theory.star_step` in margin
-    units) and, with n chains per iteration, noise variance v(x)/n, where
-    v(x) = (M/(M - 1))^2 p'(1 - p')/A is n times the variance of the estimated
-    margin (the leading term of :func:`starlib.theory.star_step_mc_variance`).
-    Treating the iteration as a diffusion, noise dominates drift below the margin
-    where n * 2 * int_0^x mu/v = 1, so the prediction is
-
-        n* = 1 / (2 int_0^delta0 mu(x)/v(x) dx),
-
-    integrated by 64-point Gauss-Legendre quadrature. Near chance mu ~ x^(T-1) and
-    v ~ M/(M - 1), which gives the ``near_chance=True`` form
-    n* = (T/2) (M/(M - 1)) delta0^(-T). A leading-order prediction, not a bound;
-    the chapter measures how well it holds. Elementwise in ``delta0``; floats.
-    Introduced in :doc:`/chapters/07_finite_samples`.
-    """
-    M = _checks.num_states(M)
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be an integer >= 1 (the number of steps); got T = {T!r}")
-    T = int(T)
-    d0, _ = _checks.probabilities(delta0, "delta0", kind=FLOAT, min_ndim=0)
-    if (d0 <= 0).any():
-        i = int(np.argmax((d0 <= 0).ravel()))
-        raise ValueError(f"delta0{_checks._index(d0.shape, i)} = {d0.ravel()[i]!r} must be a margin in (0, 1]")
-    if near_chance:
-        return _result((T / 2) * (M / (M - 1)) * d0 ** (-float(T)), FLOAT)
-    nodes, weights = np.polynomial.legendre.leggauss(64)
-    x = (nodes[:, None] + 1.0) / 2.0 * d0.ravel()[None, :]  # (64, B) points in (0, delta0)
-    p = x + (1.0 - x) / M
-    steps = np.broadcast_to(p, (T,) + p.shape).reshape(T, -1)
-    new = _star_step_floats(steps.copy(), None, M)[0].reshape(x.shape)
-    # mu = (M/(M - 1)) p (1 - p) x^(T-1) / A by the improvement identity (no cancellation
-    # for tiny x), and v = (M/(M - 1))^2 p' (1 - p') / A, so A cancels in mu / v.
-    ratio = ((M - 1) / M) * p * (1.0 - p) * x ** (T - 1) / (new * (1.0 - new))
-    integral = (weights[:, None] * ratio).sum(axis=0) * d0.ravel() / 2.0
-    return _result((1.0 / (2.0 * integral)).reshape(d0.shape), FLOAT)
-
-
-def collapse_probability(p, M, n, temperature=1.0):
-    """Pr(no kept chain follows step t) in one sampled iteration of ``n`` chains: (1 - A p_t')^n.
-
-    A chain is kept and follows step t with probability A p_t' (A the accuracy of
-    the sampled policy, p_t' the exact update), independently for the n chains, so
-    the refit sets p_t to exactly 0 (or leaves it, when nothing is kept) with this
-    probability. In the tied family with a maximum-likelihood refit a step at 0
-    stays at 0: no sampled chain follows it again. The last axis of ``p`` is the
-    steps; floats only. Introduced in :doc:`/chapters/07_finite_samples`.
-    """
-    M = _checks.num_states(M)
-    arr, _ = _checks.probabilities(p, "p", kind=FLOAT)
-    n = _checks.sample_size(n)
-    tau = float(_checks.temperature(temperature, FLOAT))
-    sampled, _ = _tempered_floats(_step_major(arr), None, M, tau)
-    A = _accuracy_floats(sampled, M)
-    _check_kept(A, FLOAT, arr.shape)
-    joint = _star_step_floats(sampled, None, M) * A
-    return _from_step_major(np.exp(n * np.log1p(-np.minimum(joint, 1.0))), arr.shape)
 
 
 # --- The chapter "Convergence": the quadratic rate with equal error rates ----------------------

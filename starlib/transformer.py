@@ -35,6 +35,7 @@ from torch.nn import functional as F
 
 from . import _checks
 from .devices import resolve_device
+from .tabular import tempered_rows
 from .zip_task import SEPARATOR, VOCABULARY, ZipTask
 
 CONTEXTS = ("markov", "history")
@@ -366,7 +367,8 @@ def kernels_from_scores(scores, context, temperature=1.0):
     """The transition kernel of :func:`candidate_scores`' output at a sampling temperature.
 
     Row entries are Pr(candidate)^(1/temperature) renormalised over the M valid
-    next states, as sampling restricted to valid states does. Returns (T, M, M)
+    next states, as sampling restricted to valid states does
+    (:func:`starlib.tabular.tempered_rows`). Returns (T, M, M)
     for a Markov model and (T, M, M, M) for a history-aware one, whose unused
     rows H[0, s0, s], s != s0, copy row s0.
     """
@@ -376,9 +378,7 @@ def kernels_from_scores(scores, context, temperature=1.0):
     M = scores[0].shape[1]
     out = []
     for t, step_scores in enumerate(scores):
-        z = step_scores / tau
-        kernel = np.exp(z - z.max(axis=1, keepdims=True))
-        kernel /= kernel.sum(axis=1, keepdims=True)
+        kernel = tempered_rows(step_scores, tau)
         if context == "history":
             kernel = (np.repeat(kernel, M, axis=0) if t == 0 else kernel).reshape(M, M, M)
         out.append(kernel)
