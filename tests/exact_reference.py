@@ -144,6 +144,30 @@ def on_off_success(p, M, wrong_at=None):
     return on
 
 
+def track_status(p, M):
+    """The on/off-track status of the tied chain with identity ground truth, by enumerating every chain.
+
+    Returns (mass, h): mass[t] = (Pr(s_t = s_0), Pr(s_t != s_0)) after t steps, and
+    h[t] = (Pr(s_T = s_0 | s_t = s_0), Pr(s_T = s_0 | s_t != s_0)), None where the
+    status has probability 0. Read off the chains, not derived from a recurrence.
+    """
+    T = len(p)
+    every = chains(tied_kernel(p, M), uniform_q0(M))
+    mass, h = [], []
+    for t in range(T + 1):
+        on = [(s, w) for s, w in every if s[t] == s[0]]
+        off = [(s, w) for s, w in every if s[t] != s[0]]
+        pair_mass, pair_h = [], []
+        for group in (on, off):
+            total = sum((w for _, w in group), Fraction(0))
+            correct = sum((w for s, w in group if s[-1] == s[0]), Fraction(0))
+            pair_mass.append(total)
+            pair_h.append(correct / total if total else None)
+        mass.append(tuple(pair_mass))
+        h.append(tuple(pair_h))
+    return mass, h
+
+
 def exact_eps_step(eps, M, power=1):
     """The exact STaR update of error rates: eps_t' = Pr(step t wrong | correct).
 

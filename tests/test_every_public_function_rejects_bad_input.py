@@ -758,25 +758,6 @@ SKIPPED_ARGUMENTS = {
 # Slips still open: (entry, argument) -> what each bad value does today. They run as non-strict xfails,
 # so the table shows what is left; remove an entry once its function raises the ValueError.
 KNOWN_SLIPS = {
-    ('margin', 'p'): '[] -> no error',
-    ('tempered', 'p'): '[] -> no error',
-    ('margin_requirements', 'targets'): "[nan] -> ValueError not naming it; [1.5] -> ValueError not naming it; [-0.1] -> ValueError not naming it; [] -> ValueError not naming it; 'ab' -> ValueError not naming it; None -> ValueError not naming it",
-    ('escape_samples', 'near_chance'): "'yes' -> no error; 2 -> no error; None -> no error",
-    ('star_step_mc_variance', 'exact'): "'yes' -> no error; 2 -> no error; None -> no error",
-    ('below_chance_starts', 'n'): '9223372036854775808 -> ValueError not naming it',
-    ('sample_chains', 'device'): "'tpu' -> no error; 3 -> no error",
-    ('accuracy_runs', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('escape_fraction', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('samples_to_escape', 'grid'): '[9223372036854775808] -> ValueError not naming it',
-    ('samples_to_escape', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('step_estimates', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('accuracy_bands', 'sizes'): 'None -> TypeError',
-    ('accuracy_bands', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('iterations_to_exact_optimum', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('measure_escape', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('step_moment_z_scores', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('wrong_way_rates', 'runs'): '9223372036854775808 -> ValueError not naming it',
-    ('history_star_step', 'H'): 'array([[[[0.6 , 0.2 ,... -> no error; array([[[[0.6 , 0.2 ,... -> no error; array([[[[0.6 , 0.2 ,... -> no error; array([[[[0.6 , 0.2 ,... -> no error; array([[[[0.6 , 0.2 ,... -> no error',
 }
 
 
