@@ -211,6 +211,13 @@ def sampled_size(n, name="n"):
     return int64_count(n, name, 1, "the number of sampled chains")
 
 
+def flag(value, name):
+    """Validate an on/off option: True or False (a NumPy bool too), not a truthy number or string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {name} = {value!r}")
+    return bool(value)
+
+
 def iterations(value, name="iterations"):
     return integer(value, name, 0, "a number of iterations")
 

@@ -32,16 +32,22 @@ def no_kept_chains(where=""):
     )
 
 
+def _elementwise_follow(p, M):
+    """Checked M and follow probabilities p of any shape, at least one of them, and their arithmetic."""
+    M = _checks.num_states(M)
+    arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
+    if arr.size == 0:
+        raise ValueError(f"p must hold at least one follow probability; got p = {p!r}")
+    return M, arr, kind
+
+
 def margin(p, M):
     """The margin over chance, delta = (M p - 1) / (M - 1), of a step followed with probability p.
 
     delta = 0 is uniform guessing, delta = 1 the ground truth, and the smallest value
     is -1/(M - 1), at p = 0. Elementwise; introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
-    M = _checks.num_states(M)
-    arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
-    if arr.size == 0:
-        raise ValueError(f"p must hold at least one follow probability; got p = {p!r}")
+    M, arr, kind = _elementwise_follow(p, M)
     return _checks.as_result(margin_formula(arr, M), kind)
 
 
@@ -91,10 +97,7 @@ def tempered(p, M, temperature):
     q = (1 - p) / (M - 1). In floats it is computed from log-odds, so it neither
     underflows nor overflows for any tau > 0. Elementwise; introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
-    M = _checks.num_states(M)
-    arr, kind = _checks.probabilities(p, "p", kind=_checks.arithmetic_of(p, M), min_ndim=0)
-    if arr.size == 0:
-        raise ValueError(f"p must hold at least one follow probability; got p = {p!r}")
+    M, arr, kind = _elementwise_follow(p, M)
     tau = _checks.temperature(temperature, kind)
     if kind == FLOAT:
         return _checks.as_result(tempered_floats(arr, None, M, float(tau))[0], kind)

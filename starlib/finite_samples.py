@@ -1,15 +1,26 @@
-"""Monte Carlo measurements of finite-sample STaR over many independent runs.
+"""Finite-sample STaR: the noise of one sampled iteration, and measurements over many runs.
 
-The finite-sample engine (:mod:`starlib.sampling`) simulates one run, or a batch
-of independent runs, of STaR with n sampled chains per iteration. The helpers
-here turn batches of runs into the measurements :doc:`/chapters/07_finite_samples`
-reports: the spread of one sampled update, accuracy trajectories over seeds,
-the fraction of runs that leave the plateau within an iteration budget, and the
-smallest sample size on a grid for which most runs do. Every function takes its
-random generator ``rng`` explicitly; the same generator state gives the same
-answer. Floats, except :func:`exact_estimate_moments`, the exact law of one refit
-by enumeration in Fractions, which the chapter's Monte Carlo checks rest on.
-Introduced in :doc:`/chapters/07_finite_samples`.
+The exact map (:mod:`starlib.theory`) assumes infinitely many sampled chains; the
+finite-sample engine (:mod:`starlib.sampling`) simulates one run, or a batch of
+independent runs, with n chains per iteration. This module holds both sides of
+:doc:`/chapters/07_finite_samples`:
+
+- the formulas for one sampled iteration of n chains: :func:`mean_inverse_kept`,
+  the variance :func:`star_step_mc_variance` of the refit, the chance
+  :func:`wrong_way_probability` that it steps the wrong way, the chance
+  :func:`collapse_probability` that no kept chain follows a step, and the samples
+  per iteration :func:`escape_samples` (and :func:`one_step_escape_samples`) that
+  leave the plateau;
+- the measurements that check them on batches of runs: the spread of one sampled
+  update, accuracy trajectories over seeds, the fraction of runs that leave the
+  plateau within an iteration budget, and the smallest sample size on a grid for
+  which most runs do.
+
+Every sampling function takes its random generator ``rng`` explicitly; the same
+generator state gives the same answer. Floats, except
+:func:`exact_estimate_moments`, the exact law of one refit by enumeration in
+Fractions, which the chapter's Monte Carlo checks rest on. Introduced in
+:doc:`/chapters/07_finite_samples`.
 """
 
 import numbers
@@ -164,7 +175,8 @@ def _sampled_update(p, M, temperature):
 
 
 def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
-    """The variance (:prf:ref:`prop-finite-sample-variance`) of the finite-sample STaR estimate of p_t' from ``n`` chains.
+    """The variance of the finite-sample STaR estimate of p_t' from ``n`` chains
+    (:prf:ref:`prop-finite-sample-variance`).
 
     One sampled iteration keeps K ~ Binomial(n, A) chains (A the accuracy of the
     sampled policy) and, given K, the number of kept chains that follow step t is
@@ -176,8 +188,7 @@ def star_step_mc_variance(p, M, n, temperature=1.0, exact=True):
     Raises :class:`~starlib.chain.NoKeptChainsError` where the accuracy is 0.
     Introduced in :doc:`/chapters/07_finite_samples`.
     """
-    if not isinstance(exact, (bool, np.bool_)):
-        raise ValueError(f"exact must be True or False; got exact = {exact!r}")
+    exact = _checks.flag(exact, "exact")
     n = _checks.sampled_size(n)
     _, _, A, new = _sampled_update(p, M, temperature)
     moment = mean_inverse_kept(n, A) if exact else 1.0 / (n * A)
@@ -225,8 +236,7 @@ def escape_samples(delta0, M, T, near_chance=False):
     """
     M = _checks.num_states(M)
     T = _checks.integer(T, "T", 1, "the number of steps")
-    if not isinstance(near_chance, (bool, np.bool_)):
-        raise ValueError(f"near_chance must be True or False; got near_chance = {near_chance!r}")
+    near_chance = _checks.flag(near_chance, "near_chance")
     d0, _ = _checks.probabilities(delta0, "delta0", kind=FLOAT, min_ndim=0)
     if (d0 <= 0).any():
         i = int(np.argmax((d0 <= 0).ravel()))

@@ -26,6 +26,9 @@ probabilities are the old ones times h_t(new status) / h_{t-1}(old status),
 where h_t(status) = Pr(correct | status after step t) (a Doob h-transform). The
 counts are pushed through it step by step with binomial and multinomial
 splits. The failed chains are handled the same way with h = Pr(wrong | status).
+The chain, and the backward pass that gives h, are those of
+:class:`starlib.theory.TrackChain`; :func:`step_major_counts` draws the counts
+for callers that already hold tempered step-major arrays.
 
 Every function takes its random generator ``rng`` (a
 :class:`numpy.random.Generator`) explicitly: the same generator state gives the

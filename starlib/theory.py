@@ -12,9 +12,13 @@ step t removed. Introduced in :doc:`/chapters/01_star_as_a_markov_chain` (accura
 Floats take a fast closed form, A = 1/M + (1 - 1/M) prod_t delta_t. Where
 below-chance steps make the product of margins close to -1/(M - 1), so that the
 accuracy is close to 0 and the closed form would cancel, and in the error-rate
-map :func:`star_step_eps`, a recurrence over "on track / off track" takes over:
-all its terms are non-negative, so it stays accurate in relative terms however
-small the probabilities are.
+map :func:`star_step_eps`, a recurrence over "on track / off track"
+(:class:`TrackChain`, the one home of that recurrence) takes over: all its terms
+are non-negative, so it stays accurate in relative terms however small the
+probabilities are. The margin and the tempered follow probability are written
+once, in :mod:`starlib.chain`; what one *sampled* iteration does (its variance,
+its chance of stepping the wrong way, the samples that leave the plateau) is in
+:mod:`starlib.finite_samples`. The inner loops work step-major (:func:`step_major`).
 """
 
 import numbers
@@ -820,7 +824,8 @@ def sign_rule_vertex(p0, M, temperature=1, max_iterations=10):
     max_iterations = _checks.iterations(max_iterations, "max_iterations")
     p = list(arr)
     for n in range(max_iterations + 1):
-        signs = [int(M * x - 1 > 0) - int(M * x - 1 < 0) for x in p]  # int: NumPy bools do not subtract
+        margins = [margin_formula(x, M) for x in p]
+        signs = [int(d > 0) - int(d < 0) for d in margins]  # int: NumPy bools do not subtract
         if 0 not in signs and np.prod(signs) > 0:
             return SignRuleVertex(tuple(int(s > 0) for s in signs), n, p)
         if n < max_iterations:
