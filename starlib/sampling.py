@@ -43,7 +43,7 @@ from . import _checks
 from ._checks import FLOAT
 from .chain import NoKeptChainsError, tempered_floats
 from .devices import resolve_device, torch_module
-from .theory import TrackChain, accuracy, from_step_major, step_major
+from .theory import TrackChain, from_step_major, step_major, step_major_accuracy
 
 FollowCounts = namedtuple("FollowCounts", "kept followed_kept failed followed_failed")
 FollowCounts.__doc__ = """The counts one finite-sample STaR iteration sees; returned by :func:`starlib.sampling.follow_counts`.
@@ -247,7 +247,7 @@ def _push(rng, count, chain, correct):
 
 def _counts(x, eps, M, n, rng):
     """Step-major follow counts: kept (B,), followed_kept (T, B), followed_failed (T, B)."""
-    A = np.clip(accuracy(x.T, M), 0.0, 1.0)
+    A = np.clip(step_major_accuracy(x, M), 0.0, 1.0)
     kept = rng.binomial(n, A).astype(np.int64)
     chain = TrackChain(x, eps, M)
     followed_kept = _push(rng, kept, chain, correct=True)
@@ -417,7 +417,7 @@ def rationalized_star_iterates_mc(p0, M, n, iterations, rng, temperature=1.0):
     axes of ``p0`` are a batch of independent runs. Introduced in :doc:`/chapters/08_beyond_the_markov_assumption`.
     """
     def rationalized(sampled, eps, M, n, rng):
-        count = np.where(accuracy(sampled.T, M) > 0, n, 0).astype(np.int64)
+        count = np.where(step_major_accuracy(sampled, M) > 0, n, 0).astype(np.int64)
         return count, _push(rng, count, TrackChain(sampled, eps, M), correct=True)
 
     return _iterates_mc(p0, M, n, iterations, rng, temperature, rationalized)

@@ -23,7 +23,7 @@ its chance of stepping the wrong way, the samples that leave the plateau) is in
 
 import numbers
 from collections import namedtuple
-from math import sqrt
+from math import prod, sqrt
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def from_step_major(arr, shape):
     Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     shape = tuple(shape)
-    if not shape or np.size(arr) != int(np.prod(shape)):
+    if not shape or np.size(arr) != prod(shape):
         raise ValueError(f"shape must be the shape (..., T) of the step-major arr's source; got shape = {shape!r}")
     return np.moveaxis(np.asarray(arr).reshape((shape[-1],) + shape[:-1]), 0, -1)
 
@@ -159,7 +159,15 @@ def _margins_floats(p, M):
     return loo, D, np.flatnonzero(D < -c / 2)
 
 
-def _accuracy_floats(p, M):
+def step_major_accuracy(p, M):
+    """The float accuracy of step-major follow probabilities ``p`` (T, B), shape (B,), for checked input.
+
+    The float form of :func:`accuracy`: the closed form, with the rows where it
+    would cancel redone by the :class:`TrackChain` recurrence. Nothing is checked,
+    so that the samplers of :mod:`starlib.sampling` can call it once per
+    iteration; call :func:`accuracy` otherwise. Introduced in
+    :doc:`/chapters/01_star_as_a_markov_chain`.
+    """
     _, D, cancels = _margins_floats(p, M)
     A = (1.0 + (M - 1) * D) / M
     if cancels.size:
@@ -220,7 +228,7 @@ def accuracy(p, M):
     """
     arr, M, kind = _prepare(p, M)
     x = step_major(arr)
-    A = _accuracy_floats(x, M) if kind == FLOAT else _success_closed_form(x, M)[0]
+    A = step_major_accuracy(x, M) if kind == FLOAT else _success_closed_form(x, M)[0]
     return _checks.as_result(A.reshape(arr.shape[:-1]), kind)
 
 
@@ -546,7 +554,7 @@ def iterations_to_accuracy(p0, M, target, max_iterations, temperature=1.0):
     out = np.full(x.shape[1], -1, dtype=np.int64)
     active = np.arange(x.shape[1])
     for n in range(max_iterations + 1):
-        reached = _accuracy_floats(x, M) >= target
+        reached = step_major_accuracy(x, M) >= target
         out[active[reached]] = n
         if reached.all() or n == max_iterations:
             break
@@ -611,7 +619,7 @@ def star_limit(p0, M, max_iterations=10_000, tol=1e-12, temperature=1.0):
             break
     point = from_step_major(x, arr.shape)
     shape = arr.shape[:-1]
-    A = _accuracy_floats(x, M).reshape(shape)
+    A = step_major_accuracy(x, M).reshape(shape)
     iterations, converged = iterations.reshape(shape), converged.reshape(shape)
     if not shape:
         return StarLimit(point, float(A), int(iterations), bool(converged))

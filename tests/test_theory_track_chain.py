@@ -124,3 +124,11 @@ def test_finite_sample_formulas_live_in_finite_samples(name):
 def test_new_input_checks(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+def test_step_major_accuracy_is_accuracy():
+    """Including rows whose closed form cancels (a below-chance step with the others near 1)."""
+    rng = np.random.default_rng(2)
+    p = np.vstack([rng.uniform(size=(20, 3)), [[0.0, 1.0, 1.0], [1e-9, 1.0, 1.0 - 1e-12]]])
+    for M in (2, 3, 5):
+        assert np.array_equal(theory.step_major_accuracy(theory.step_major(p), M), sl.accuracy(p, M))
