@@ -11,10 +11,11 @@ One module per concept:
 - :mod:`starlib.finite_samples`: the noise of a sampled iteration (its variance, its chance of
   stepping the wrong way or of collapsing a step, the samples that leave the plateau) and Monte
   Carlo measurements over many runs ("Finite samples").
-- :mod:`starlib.policy_gradient`: REINFORCE on the tied policy, in p and on the logits ("STaR
-  versus policy gradient").
-- :mod:`starlib.comparisons`: expected steps, natural-gradient REINFORCE and runs to a target
-  accuracy ("STaR versus policy gradient").
+- :mod:`starlib.policy_gradient`: REINFORCE on the tied policy, in p, natural and on the logits,
+  its expected steps, the estimate from counts and chain scores ("STaR versus policy gradient").
+- :mod:`starlib.comparisons`: STaR's expected finite-sample step beside them, every method's step
+  by enumeration, runs to a target accuracy, their summaries and tables ("STaR versus policy
+  gradient").
 - :mod:`starlib.pass_at_k`: pass@k, its unbiased estimator, crossovers, chain-level accuracy and
   support ("pass@k: sharpening or new reasoning?").
 - :mod:`starlib.group_rl`: RFT, Dr. GRPO, GRPO and Reinforce-Rej, one gradient with different
@@ -91,10 +92,15 @@ from .theory import QuadraticConvergence, quadratic_convergence, quadratic_recur
 from .devices import resolve_device
 from .tables import format_table
 from .policy_gradient import (
+    chain_scores,
     expected_logit_reinforce_step,
+    expected_reinforce_step,
     logit_policy,
     logit_reinforce_iterates,
     logit_reinforce_step,
+    natural_reinforce_iterates,
+    natural_reinforce_step,
+    policy_gradient_estimate,
     policy_logits,
     reinforce_iterates,
     reinforce_step,
@@ -106,14 +112,10 @@ from .comparisons import (
     TargetRuns,
     compare_methods,
     comparison_table,
-    expected_reinforce_step,
     expected_star_mc_step,
     expected_steps_by_enumeration,
     iterations_to_target,
     learning_rate_sweep,
-    natural_reinforce_iterates,
-    natural_reinforce_step,
-    policy_gradient_estimate,
     run_summary,
     sweep_table,
 )
@@ -162,7 +164,6 @@ from .tabular import (
     tied_spread,
 )
 from .group_rl import (
-    chain_scores,
     difficulty_iterates,
     difficulty_runs,
     difficulty_summary,

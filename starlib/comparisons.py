@@ -41,14 +41,6 @@ from .tables import format_table
 from .theory import accuracy, star_step
 from .theory import from_step_major as _from_step_major, step_major as _step_major
 
-# Moved to starlib.policy_gradient; still importable from here.
-from .policy_gradient import (  # noqa: F401
-    expected_reinforce_step,
-    natural_reinforce_iterates,
-    natural_reinforce_step,
-    policy_gradient_estimate,
-)
-
 METHODS = ("star", "star_mc", "reinforce", "natural_reinforce", "logit_reinforce")
 REINFORCE_METHODS = METHODS[2:]
 

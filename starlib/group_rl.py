@@ -61,7 +61,7 @@ from . import _checks
 from ._checks import EXACT, FLOAT, SYMBOLIC
 from ._checks import as_result as _result
 from .chain import tempered, tempered_floats as _tempered_floats
-from .policy_gradient import chain_scores  # the score of a chain; also starlib.group_rl.chain_scores
+from .policy_gradient import chain_scores
 from .sampling import sample_chains
 from .tabular import measure_policy, per_question_tied_kernels, tabular_star_step
 from .theory import accuracy, accuracy_gradient, from_step_major as _from_step_major, step_major as _step_major
