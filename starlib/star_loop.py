@@ -11,7 +11,8 @@
   differences in accuracy are the kernel's shape, the finite sample, and the
   network's fit and generalisation (:func:`deviation_budget`).
 - :func:`iteration_table` and :func:`budget_table`: the records as text tables
-  (:func:`starlib.tables.format_table`).
+  (:func:`starlib.tables.format_table`); the chapter's other tables, from
+  :func:`pretraining_table` to :func:`planner_table`, at the end.
 
 Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
 """
@@ -328,3 +329,214 @@ def budget_table(iterations):
         ["n", "tied", "tabular", "sample", "network", "d shape", "d sample", "d fit", "fit miss"],
         ["d", ".4f", ".4f", ".4f", ".4f", "+.4f", "+.4f", "+.4f", ".4f"],
     )
+
+
+# --- the tables of the chapter on the transformer ---------------------------------------------
+
+
+def _mapping(value, name, what):
+    if not hasattr(value, "items") or isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a dict from a label to {what}; got {name} = {value!r:.80}")
+    if not value:
+        raise ValueError(f"{name} must hold at least one entry; got {name} = {value!r}")
+    return value
+
+
+def _runs(runs, fields=()):
+    """Validate a dict from a label to a run's records; the records as dicts."""
+    out = {}
+    for key, run in _mapping(runs, "runs", "a run's StarIteration records").items():
+        rows = _records(run, f"runs[{key!r}]")
+        for i, r in enumerate(rows):
+            missing = [k for k in fields if k not in r]
+            if missing:
+                raise ValueError(f"runs[{key!r}][{i}] lacks the fields {missing} of a StarIteration")
+        out[key] = rows
+    return out
+
+
+def _follow_text(values):
+    return None if values is None else " ".join(f"{x:.3f}" for x in values)
+
+
+def pretraining_summary(pretrained):
+    """What a pre-trained Markov model learned, step by step, against its data.
+
+    Parameters
+    ----------
+    pretrained : starlib.training.Pretrained
+        A model from :func:`starlib.training.pretrain` with the Markov context.
+
+    Returns
+    -------
+    dict
+        Arrays over the steps t = 1..T: ``data``, the fraction of the
+        pre-training transitions that follow the ground truth
+        (:func:`starlib.training.count_follow`); ``model``, the model's p_t,
+        the follow rate of its kernel from the uniform start
+        (:func:`starlib.tabular.measure_policy`); ``row_min`` and ``row_max``,
+        the smallest and largest follow probability over the M states;
+        ``stall``, the follow rate of the "independent digits" policy for the
+        data's rates (:func:`starlib.zip_task.independent_digits_follow`).
+        ``loss`` is the final pre-training loss.
+
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
+    """
+    from .tabular import measure_policy
+    from .training import count_follow
+    from .transformer import model_kernels
+    from .zip_task import independent_digits_follow
+
+    if not isinstance(pretrained, Pretrained):
+        raise ValueError(f"pretrained must be a starlib.training.Pretrained (see pretrain); "
+                         f"got pretrained = {pretrained!r:.80}")
+    if pretrained.model.context != "markov":
+        raise ValueError(f"pretrained must be a Markov model; got context {pretrained.model.context!r}")
+    task = pretrained.model.task
+    g = np.asarray(task.ground_truth)
+    kernels = model_kernels(pretrained.model)
+    follow_rows = np.take_along_axis(kernels, g[:, :, None], axis=2)[:, :, 0]
+    data = count_follow(pretrained.counts, g)
+    model = measure_policy(kernels, g, np.full(task.num_states, 1.0 / task.num_states)).step_faithfulness
+    return dict(data=data, model=np.asarray(model), row_min=follow_rows.min(axis=1),
+                row_max=follow_rows.max(axis=1), stall=independent_digits_follow(data, task.n_bits),
+                loss=float(pretrained.loss))
+
+
+def pretraining_table(pretrained):
+    """The pre-trained models against their data (:func:`pretraining_summary`), one row per model and step.
+
+    Parameters
+    ----------
+    pretrained : dict
+        From a label (the pre-training delta) to a
+        :class:`starlib.training.Pretrained`.
+
+    Returns
+    -------
+    str
+        Columns delta (the label), step, data, model, row min, row max, stall
+        and loss; built on :func:`starlib.tables.format_table`.
+
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
+    """
+    rows = []
+    for delta, pre in _mapping(pretrained, "pretrained", "a Pretrained model").items():
+        if not isinstance(pre, Pretrained):
+            raise ValueError(f"pretrained[{delta!r}] must be a starlib.training.Pretrained; got {pre!r:.80}")
+        s = pretraining_summary(pre)
+        rows += [(delta, t + 1, s["data"][t], s["model"][t], s["row_min"][t], s["row_max"][t], s["stall"][t],
+                  s["loss"]) for t in range(len(s["data"]))]
+    return format_table(rows, ["delta", "step", "data", "model", "row min", "row max", "stall", "loss"],
+                        ["", "d", ".4f", ".4f", ".3f", ".3f", ".4f", ".4f"])
+
+
+def theory_gap_table(runs):
+    """Measured minus theory, per run and iteration, with the follow rates of the kept chains and the network.
+
+    Parameters
+    ----------
+    runs : dict
+        From a label (the pre-training delta) to a run's records
+        (:func:`run_star`, or their dicts).
+
+    Returns
+    -------
+    str
+        Columns delta (the label), n, policy (``accuracy`` -
+        ``theory_accuracy``), at tau (``sampling_accuracy`` -
+        ``theory_sampling_accuracy``), kept follow and network p_t
+        (``step_follow``); built on :func:`starlib.tables.format_table`.
+
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
+    """
+    fields = ("sampling_accuracy", "theory_sampling_accuracy", "kept_follow")
+    rows = [(delta, r["iteration"], r["accuracy"] - r["theory_accuracy"],
+             r["sampling_accuracy"] - r["theory_sampling_accuracy"], _follow_text(r["kept_follow"]),
+             _follow_text(r["step_follow"]))
+            for delta, run in _runs(runs, fields).items() for r in run]
+    return format_table(rows, ["delta", "n", "policy", "at tau", "kept follow", "network p_t"],
+                        ["", "d", "+.4f", "+.4f", "", ""])
+
+
+def kept_wrong_table(runs):
+    """The kept-wrong rate per run and iteration: exact, among the chains sampled, and the theory's.
+
+    Parameters
+    ----------
+    runs : dict
+        From a label (the pre-training delta) to a run's records
+        (:func:`run_star`, or their dicts).
+
+    Returns
+    -------
+    str
+        Columns delta (the label), n, kept, wrong, exact
+        (``kept_wrong_rate``), sampled (``sampled_kept_wrong_rate``) and theory
+        (``theory_kept_wrong_rate``); built on
+        :func:`starlib.tables.format_table`.
+
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
+    """
+    fields = ("kept_wrong_rate", "sampled_kept_wrong_rate", "theory_kept_wrong_rate")
+    rows = [(delta, r["iteration"], r["kept"], r["kept_wrong_rate"], r["sampled_kept_wrong_rate"],
+             r["theory_kept_wrong_rate"])
+            for delta, run in _runs(runs, fields).items() for r in run]
+    return format_table(rows, ["delta", "n", "kept", "wrong, exact", "sampled", "theory"],
+                        ["", "d", "d", ".4f", ".4f", ".4f"])
+
+
+def planner_forecasts(runs, M, target=0.9):
+    """The planner's forecast of the iterations to ``target`` against the iteration each run reached it.
+
+    Parameters
+    ----------
+    runs : dict
+        From a pair (delta, temperature) to a run's records (:func:`run_star`
+        at that sampling temperature, or their dicts).
+    M : int
+        The number of states of the run's task.
+    target : float, optional
+        The accuracy to reach, in (0, 1]. Default 0.9.
+
+    Returns
+    -------
+    dict
+        From each pair to (forecast, reached): the
+        ``iterations_to_target`` of :func:`starlib.plan.plan` started at
+        iteration 0's ``step_follow``, and the first iteration whose
+        ``accuracy`` is at least ``target``; either is None if not reached.
+
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
+    """
+    from .plan import plan
+
+    M = _checks.num_states(M)
+    target = _checks.target_accuracy(target)
+    out = {}
+    for key, run in _runs(runs).items():
+        try:
+            _, tau = key
+            tau = float(_checks.temperature(tau, _checks.FLOAT))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"runs must be keyed by (delta, temperature) pairs with a temperature > 0; "
+                             f"got the key {key!r}") from err
+        forecast = plan(run[0]["step_follow"], M, temperature=tau, target=target)["iterations_to_target"]
+        reached = next((r["iteration"] for r in run if r["accuracy"] >= target), None)
+        out[key] = (forecast, reached)
+    return out
+
+
+def planner_table(runs, M, target=0.9):
+    """:func:`planner_forecasts` as a table: the planner's forecast against each run.
+
+    Parameters are those of :func:`planner_forecasts`. Columns delta, tau,
+    the planner's iterations to ``target`` and the transformer's ("-" where
+    never reached); built on :func:`starlib.tables.format_table`.
+
+    Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
+    """
+    found = planner_forecasts(runs, M, target)
+    rows = [(delta, tau, forecast, reached) for (delta, tau), (forecast, reached) in found.items()]
+    return format_table(rows, ["delta", "tau", f"planner: iterations to {target:g}", "transformer"],
+                        ["", "", "", ""])

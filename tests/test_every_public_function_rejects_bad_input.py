@@ -174,6 +174,16 @@ def tiny_experiment():
                                        max_iterations=1, pretrain_steps=2, finetune_steps=2)
 
 
+def bad_runs():
+    """Bad dicts from a label to a run's records: empty, an empty run, a record lacking fields, not records."""
+    return [{}, {0.2: []}, {0.2: [{"iteration": 0}]}, {0.2: "ab"}, [tiny_run()], "ab", None, 3]
+
+
+def bad_temperature_keys():
+    """Runs keyed by something other than a (delta, temperature > 0) pair."""
+    return [{0.2: tiny_run()}, {(0.2, 0.0): tiny_run()}, {(0.2, NAN): tiny_run()}, {(0.2, 0.5, 1): tiny_run()}]
+
+
 def checked_config(**fields):
     """An ExperimentConfig is checked when it runs (experiment.check_config), not when it is made."""
     experiment.check_config(experiment.ExperimentConfig(**fields))
@@ -663,6 +673,19 @@ CASES = {
                              dict(iterations=[[], tiny_run()[:1], [{"iteration": 0}], "ab", None, 3])),
     "budget_table": case(star_loop.budget_table, lambda: dict(iterations=tiny_run()),
                          dict(iterations=[[], tiny_run()[:1], "ab", None, 3])),
+    "pretraining_summary": case(star_loop.pretraining_summary, lambda: dict(pretrained=tiny_pretrained()),
+                                dict(pretrained=[tiny_pretrained().model, 1, "ab", None])),
+    "pretraining_table": case(star_loop.pretraining_table, lambda: dict(pretrained={0.2: tiny_pretrained()}),
+                              dict(pretrained=[{}, {0.2: 1}, {0.2: None}, [tiny_pretrained()], "ab", None, 3])),
+    "theory_gap_table": case(star_loop.theory_gap_table, lambda: dict(runs={0.2: tiny_run()}),
+                             dict(runs=bad_runs())),
+    "kept_wrong_table": case(star_loop.kept_wrong_table, lambda: dict(runs={0.2: tiny_run()}),
+                             dict(runs=bad_runs())),
+    "planner_forecasts": case(star_loop.planner_forecasts,
+                              lambda: dict(runs={(0.2, 0.5): tiny_run()}, M=4, target=0.9),
+                              dict(runs=bad_runs() + bad_temperature_keys(), M=STATES, target=ACCURACY + [0.0])),
+    "planner_table": case(star_loop.planner_table, lambda: dict(runs={(0.2, 0.5): tiny_run()}, M=4, target=0.9),
+                          dict(runs=bad_runs() + bad_temperature_keys(), M=STATES, target=ACCURACY + [0.0])),
     "plan": case(plan.plan, lambda: dict(follow=P, M=M, temperature=1.0, target=0.9, max_iterations=3, samples=8),
                  dict(follow=probabilities(P), M=STATES, temperature=TEMPERATURE, target=optional(ACCURACY) + [0.0],
                       max_iterations=ITERATIONS, samples=optional(SAMPLES))),

@@ -242,6 +242,15 @@ BAD_CALLS = [
     ("iterations", lambda: star_loop.iteration_table([])),
     ("iterations", lambda: star_loop.deviation_budget(5)),
     ("iterations", lambda: star_loop.budget_table([])),
+    ("pretrained", lambda: star_loop.pretraining_summary(_model())),
+    ("pretrained", lambda: star_loop.pretraining_table({0.3: _model()})),
+    ("pretrained", lambda: star_loop.pretraining_table({})),
+    ("runs", lambda: star_loop.theory_gap_table([])),
+    ("runs", lambda: star_loop.theory_gap_table({0.3: [{"iteration": 0}]})),
+    ("runs", lambda: star_loop.kept_wrong_table({0.3: "ab"})),
+    ("runs", lambda: star_loop.planner_forecasts({0.3: []}, M)),
+    ("M", lambda: star_loop.planner_forecasts({(0.3, 0.5): [{}]}, 1)),
+    ("target", lambda: star_loop.planner_table({(0.3, 0.5): [{}]}, M, target=0.0)),
     ("config", lambda: experiment.run_experiment("quick")),
     ("finetune_learning_rate", lambda: experiment.check_config(replace(TINY, finetune_learning_rate=0.0))),
     ("finetune_batch_rows", lambda: experiment.check_config(replace(TINY, finetune_batch_rows=0))),
@@ -290,3 +299,82 @@ def test_a_diverging_fit_raises_instead_of_training_on_nan():
         model.network.head.bias.fill_(float("nan"))  # a network that has diverged
     with pytest.raises(ValueError, match="learning_rate"):
         training.fit(model, _counts(), 5, 1e-3, 4)
+
+
+# --- the chapter's tables, against loops over the records and the kernels --------------------
+
+
+def _table_rows(table):
+    """The body of a format_table text: one list of cells per row."""
+    return [line.split() for line in table.splitlines()[2:]]
+
+
+def test_pretraining_summary_against_loops(tiny):
+    pre, _ = tiny
+    s = star_loop.pretraining_summary(pre)
+    kernels = transformer.model_kernels(pre.model)
+    g, q0 = ref.identity_g(T, M), [1 / M] * M
+    _, _, follow, _, _ = ref.measure(ref.markov_rows(kernels.tolist()), g, q0)
+    assert s["model"] == pytest.approx(follow, abs=1e-12)
+    for t in range(T):
+        counts = pre.counts[t]
+        followed = sum(counts[i, i] for i in range(M))
+        assert s["data"][t] == pytest.approx(followed / counts.sum())
+        rows = [kernels[t][i][i] for i in range(M)]
+        assert s["row_min"][t] == min(rows) and s["row_max"][t] == max(rows)
+    assert np.allclose(s["stall"], zip_task.independent_digits_follow(s["data"], TASK.n_bits))
+    assert s["loss"] == pre.loss
+    table = star_loop.pretraining_table({0.3: pre, "again": pre})
+    rows = _table_rows(table)
+    assert len(rows) == 2 * T and max(map(len, table.splitlines())) <= 80
+    for t, row in enumerate(rows[:T]):
+        assert row[:2] == ["0.3", str(t + 1)]
+        assert float(row[3]) == pytest.approx(s["model"][t], abs=5e-5)
+        assert float(row[7]) == pytest.approx(pre.loss, abs=5e-5)
+    assert rows[T][0] == "again"
+
+
+def test_a_history_model_has_no_pretraining_summary():
+    pre = training.pretrain(TASK, TINY.deltas, 8, 0, context="history", config=TINY.model_config(), device="cpu")
+    with pytest.raises(ValueError, match="pretrained"):
+        star_loop.pretraining_summary(pre)
+
+
+def test_theory_gap_and_kept_wrong_tables_print_the_records(tiny):
+    _, run = tiny
+    gap = _table_rows(star_loop.theory_gap_table({0.3: run}))
+    wrong = _table_rows(star_loop.kept_wrong_table({0.3: run}))
+    assert len(gap) == len(wrong) == len(run)
+    for r, g_row, w_row in zip(run, gap, wrong):
+        assert g_row[:2] == w_row[:2] == ["0.3", str(r.iteration)]
+        assert float(g_row[2]) == pytest.approx(r.accuracy - r.theory_accuracy, abs=5e-5)
+        assert float(g_row[3]) == pytest.approx(r.sampling_accuracy - r.theory_sampling_accuracy, abs=5e-5)
+        assert [float(x) for x in g_row[4:4 + T]] == pytest.approx(r.kept_follow, abs=5e-4)
+        assert [float(x) for x in g_row[4 + T:]] == pytest.approx(r.step_follow, abs=5e-4)
+        assert int(w_row[2]) == r.kept
+        assert [float(x) for x in w_row[3:]] == pytest.approx(
+            [r.kept_wrong_rate, r.sampled_kept_wrong_rate, r.theory_kept_wrong_rate], abs=5e-5)
+
+
+def test_planner_forecasts_against_the_enumerated_tied_map(tiny):
+    _, run = tiny
+    g, q0 = ref.identity_g(T, M), [1 / M] * M
+    for target in (0.9, run[-1].accuracy):
+        p, forecast = list(run[0].step_follow), None
+        for n in range(31):
+            if ref.accuracy(ref.tied_kernel(p, M), g, q0) >= target:
+                forecast = n
+                break
+            p = ref.tied_star_step(p, M, power=2)
+        reached = next((r.iteration for r in run if r.accuracy >= target), None)
+        found = star_loop.planner_forecasts({(0.3, 0.5): run}, M, target)
+        assert found == {(0.3, 0.5): (forecast, reached)}
+    assert found[0.3, 0.5][1] is not None  # the last target is the run's own final accuracy
+    rows = _table_rows(star_loop.planner_table({(0.3, 0.5): run}, M))
+    forecast, reached = star_loop.planner_forecasts({(0.3, 0.5): run}, M)[0.3, 0.5]
+    shown = ["-" if n is None else str(n) for n in (forecast, reached)]
+    assert rows == [["0.3", "0.5"] + shown]
+    with pytest.raises(ValueError, match="runs"):
+        star_loop.planner_forecasts({0.3: run}, M)
+    with pytest.raises(ValueError, match="runs"):
+        star_loop.planner_forecasts({(0.3, 0.0): run}, M)
