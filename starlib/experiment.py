@@ -99,11 +99,9 @@ def run_experiment(config, seed=0, device="auto", progress=False):
     from .star_loop import run_star
     from .training import pretrain
 
-    from .transformer import check_flag
-
     task = check_config(config)
     _checks.integer(seed, "seed", 0, "a random seed")
-    check_flag(progress, "progress")
+    _checks.flag(progress, "progress")
     device = resolve_device(device)
     start = time.perf_counter()
     pretrained = pretrain(

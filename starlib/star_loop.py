@@ -25,7 +25,7 @@ from . import _checks
 from .chain import NoKeptChainsError
 from .tables import format_table
 from .training import Pretrained, fit, fit_follow
-from .transformer import candidate_scores, check_flag, check_seed, kernels_from_scores
+from .transformer import candidate_scores, check_seed, kernels_from_scores
 from .zip_task import transition_counts
 
 
@@ -220,7 +220,7 @@ def run_star(pretrained, samples_per_problem, temperature=0.5, max_iterations=10
     max_iterations = _checks.integer(max_iterations, "max_iterations", 0, "a number of iterations >= 0")
     tau = float(_checks.temperature(temperature, _checks.FLOAT))
     seed = check_seed(seed)
-    check_flag(progress, "progress")
+    _checks.flag(progress, "progress")
     rng = np.random.default_rng(seed)
     model, loss, fit_steps = pretrained.model, pretrained.loss, pretrained.model.config.pretrain_steps
     task, history, previous, overlays = model.task, [], None, None

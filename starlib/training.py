@@ -22,7 +22,7 @@ import torch
 from . import _checks
 from .chain import NoKeptChainsError
 from .transformer import (
-    ModelConfig, RealModel, check_positive_number, check_context, check_flag, check_model, check_seed, new_model,
+    ModelConfig, RealModel, check_positive_number, check_context, check_model, check_seed, new_model,
     score_candidates,
 )
 from .zip_task import ZipTask, pretraining_counts
@@ -197,7 +197,7 @@ def fit(model, counts, steps, learning_rate, batch_rows, seed=0, sharpen=False, 
     batch_rows = _checks.integer(batch_rows, "batch_rows", 1, "input rows per optimiser step")
     seed = check_seed(seed)
     check_every = _checks.integer(check_every, "check_every", 1, "steps between checks of the fit")
-    sharpen, progress = check_flag(sharpen, "sharpen"), check_flag(progress, "progress")
+    sharpen, progress = _checks.flag(sharpen, "sharpen"), _checks.flag(progress, "progress")
     if not isinstance(description, str):
         raise ValueError(f"description must be a string (the progress bar's label); got description = {description!r}")
     if fit_tolerance is not None:
@@ -282,7 +282,7 @@ def pretrain(task, deltas, chains_per_problem, seed=0, context="markov", config=
         raise ValueError(f"task must be a starlib.zip_task.ZipTask; got task = {task!r:.80}")
     seed = check_seed(seed)
     check_context(context)
-    check_flag(progress, "progress")
+    _checks.flag(progress, "progress")
     if start_from is not None and (not isinstance(start_from, Pretrained) or start_from.model.task != task):
         raise ValueError(f"start_from must be a Pretrained model of the same task, or None; got start_from = {start_from!r:.80}")
     if config is not None and not isinstance(config, ModelConfig):

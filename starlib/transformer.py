@@ -236,13 +236,6 @@ def check_seed(seed, name="seed"):
     return seed
 
 
-def check_flag(value, name):
-    """Validate an on/off option: True or False (not 1, None or a string)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {name} = {value!r}")
-    return bool(value)
-
-
 @dataclass
 class ModelConfig:
     """Sizes and training schedule of the transformer (used by :mod:`starlib.training`).

@@ -614,8 +614,6 @@ CASES = {
     "check_context": case(transformer.check_context, lambda: dict(context="markov"), dict(context=NAME)),
     "check_model": case(transformer.check_model, lambda: dict(model=tiny_pretrained().model, name="model"),
                         dict(model=[1, "ab", None])),
-    "check_flag": case(transformer.check_flag, lambda: dict(value=True, name="progress"), dict(value=FLAG),
-                       names=dict(value="progress")),
     "check_positive_number": case(transformer.check_positive_number,
                                   lambda: dict(value=0.1, name="learning_rate"), dict(value=LEARNING_RATE),
                                   names=dict(value="learning_rate")),

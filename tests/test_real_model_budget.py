@@ -203,7 +203,7 @@ BAD_CALLS = [
     ("model", lambda: transformer.check_model(3)),
     ("seed", lambda: transformer.check_seed(True)),
     ("seed", lambda: transformer.check_seed(2**63)),
-    ("progress", lambda: transformer.check_flag(1, "progress")),
+    ("progress", lambda: training.fit(_model(), _counts(), 1, 1e-3, 4, progress=1)),
     ("learning_rate", lambda: transformer.check_positive_number(0.0, "learning_rate")),
     ("counts", lambda: training.check_counts(NAN_COUNTS)),
     ("counts", lambda: training.check_counts(np.ones((T, M)))),
