@@ -92,6 +92,7 @@ from .theory import QuadraticConvergence, quadratic_convergence, quadratic_recur
 from .devices import resolve_device
 from .tables import format_table
 from .policy_gradient import (
+    batch_step,
     chain_scores,
     expected_logit_reinforce_step,
     expected_reinforce_step,
@@ -304,6 +305,7 @@ __all__ = [
     "natural_reinforce_iterates",
     "natural_reinforce_step",
     "policy_gradient_estimate",
+    "batch_step",
     "run_summary",
     "EnumeratedSteps",
     "MethodRuns",

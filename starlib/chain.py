@@ -202,10 +202,10 @@ def _chains(P, q0):
         yield states, probability
 
 
-EnumeratedStar = namedtuple("EnumeratedStar", "accuracy follow_rates kept_wrong_rate")
+EnumeratedStar = namedtuple("EnumeratedStar", "accuracy kept_follow kept_wrong_rate")
 EnumeratedStar.__doc__ = """What one STaR iteration sees, found by enumerating every chain.
 
-accuracy: Pr(final answer correct). follow_rates[t]: Pr(step t+1 follows the
+accuracy: Pr(final answer correct). kept_follow[t]: Pr(step t+1 follows the
 ground truth | final answer correct), which is the refit follow probability.
 kept_wrong_rate: Pr(some step does not follow the ground truth | final answer
 correct)."""

@@ -29,13 +29,7 @@ import numpy as np
 from . import _checks
 from ._checks import FLOAT
 from .chain import enumerate_chains, tied_kernels
-from .policy_gradient import (
-    _logit_floats,
-    _logit_reinforce_floats,
-    _natural_floats,
-    _reinforce_floats,
-    policy_logits,
-)
+from .policy_gradient import batch_step, logit_policy, policy_logits
 from .sampling import step_major_counts as _counts
 from .tables import format_table
 from .theory import accuracy, star_step
@@ -151,11 +145,7 @@ def _batch_update(method, x, M, n, rng, learning_rate):
         kept, followed_kept, _ = _counts(x, 1.0 - x, M, n, rng)
         # No kept chain: a real run resamples; the policy stays (as star_iterates_mc).
         return np.where(kept > 0, followed_kept / np.maximum(kept, 1), x)
-    if method == "reinforce":
-        return _reinforce_floats(x, M, n, rng, learning_rate, 1.0)
-    if method == "natural_reinforce":
-        return _natural_floats(x, M, n, rng, learning_rate)
-    return _logit_reinforce_floats(x, M, n, rng, learning_rate, 1.0)
+    return batch_step(method, x, M, n, rng, learning_rate)
 
 
 def iterations_to_target(method, p0, M, n, target, max_iterations, rng, runs, learning_rate=None):
@@ -230,7 +220,7 @@ def _runs_to_target(method, p0, M, n, target, max_iterations, rng, learning_rate
     final = np.empty((p0.shape[0], runs))
     active = np.arange(runs)
     for k in range(max_iterations + 1):
-        p = _logit_floats(x, M, 1.0)[0] if logits else x
+        p = logit_policy(x, M) if logits else x
         final[:, active] = p
         reached = np.asarray(accuracy(p.T, M)) >= target
         iterations[active[reached]] = k

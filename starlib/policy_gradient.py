@@ -462,3 +462,40 @@ def expected_logit_reinforce_step(p, M, n, learning_rate, temperature=1.0):
     one_minus = _one_minus_one_over(n)
     scale = 1 if tau == 1 else (1 / tau if _checks._is_sympy(tau) else 1 / Fraction(tau))
     return [learning_rate * one_minus * x * (1 - x) * d * scale for x, d in zip(sampled, gradient)]
+
+
+# --- one step for a batch of runs, each with its own learning rate ------------------------------
+
+#: The REINFORCE variants :func:`batch_step` runs, and what each one's ``x`` holds.
+BATCH_METHODS = {"reinforce": "p", "natural_reinforce": "p", "logit_reinforce": "theta"}
+
+
+def batch_step(method, x, M, n, rng, learning_rates):
+    """One step of a REINFORCE variant for a batch of runs, each with its own learning rate.
+
+    ``x`` is step-major, (T, runs): column r is one run's follow probabilities (its
+    follow logits for ``"logit_reinforce"``), stepped from n chains at temperature 1 with
+    ``learning_rates[r]``, exactly as :func:`reinforce_step`, :func:`natural_reinforce_step`
+    (with the baseline) or :func:`logit_reinforce_step` step one run. It is the inner loop
+    of a learning-rate sweep (:func:`starlib.comparisons.learning_rate_sweep`). Returns the
+    new (T, runs) array. Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
+    """
+    if method not in BATCH_METHODS:
+        raise ValueError(f"method must be one of {tuple(BATCH_METHODS)}; got method = {method!r}")
+    M, n, rng = _checks.num_states(M), _checks.sampled_size(n), _checks.generator(rng)
+    if BATCH_METHODS[method] == "p":
+        arr, _ = _checks.probabilities(x, "x", kind=FLOAT)
+    else:
+        arr = _logits(x, "x")
+    rates = np.asarray(learning_rates, dtype=object)
+    if arr.ndim != 2 or rates.shape != arr.shape[1:]:
+        raise ValueError(f"x must be (T, runs) and learning_rates (runs,); got shapes {arr.shape} and {rates.shape}")
+    for r, rate in enumerate(rates):
+        if not (isinstance(rate, numbers.Real) and not isinstance(rate, bool) and np.isfinite(rate) and rate > 0):
+            raise ValueError(f"learning_rates[{r}] must be a finite number > 0; got learning_rates[{r}] = {rate!r}")
+    rates = rates.astype(float)
+    if method == "reinforce":
+        return _reinforce_floats(arr, M, n, rng, rates, 1.0)
+    if method == "natural_reinforce":
+        return _natural_floats(arr, M, n, rng, rates)
+    return _logit_reinforce_floats(arr, M, n, rng, rates, 1.0)

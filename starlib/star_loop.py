@@ -126,11 +126,11 @@ class _Overlays:
             self.policy = self._refit(self.policy)
         self.started = True
         exact = measure_policy(self.policy, g, self.q0)
-        fields = dict(tabular_theory_accuracy=exact.accuracy, tabular_theory_follow=_floats(exact.step_faithfulness))
+        fields = dict(tabular_theory_accuracy=exact.accuracy, tabular_theory_follow=_floats(exact.step_follow))
         if self.context == "history":
             sampling = measure_policy(self._tempered(self.policy), g, self.q0)
             return dict(fields, theory_accuracy=exact.accuracy, theory_sampling_accuracy=sampling.accuracy,
-                        theory_step_follow=_floats(exact.step_faithfulness),
+                        theory_step_follow=_floats(exact.step_follow),
                         theory_kept_wrong_rate=sampling.kept_wrong_rate, theory_recovery_rate=exact.recovery_rate)
         sampled_p = tempered(self.p, M, self.tau)
         return dict(
@@ -167,7 +167,7 @@ def _measure(model, temperature, samples_per_problem, rng):
         accuracy=at_one.accuracy,
         sampling_accuracy=at_sampling.accuracy,
         sampled_accuracy=len(kept) / len(chains),
-        step_follow=_floats(at_one.step_faithfulness),
+        step_follow=_floats(at_one.step_follow),
         recovery_rate=at_one.recovery_rate,
         kept_wrong_rate=at_sampling.kept_wrong_rate,
         sampled_kept_wrong_rate=float(1.0 - followed_all.mean()) if len(kept) else None,
@@ -192,8 +192,8 @@ def _budget(task, previous, policy, temperature):
     sample = measure_policy(refit_on_counts(sampling, kept_counts), g, q0)
     return dict(
         tied_accuracy=float(accuracy(tied, M)), tied_follow=_floats(tied),
-        tabular_accuracy=tabular.accuracy, tabular_follow=_floats(tabular.step_faithfulness),
-        sample_accuracy=sample.accuracy, sample_follow=_floats(sample.step_faithfulness),
+        tabular_accuracy=tabular.accuracy, tabular_follow=_floats(tabular.step_follow),
+        sample_accuracy=sample.accuracy, sample_follow=_floats(sample.step_follow),
         fit_follow=_floats(fit_follow(policy, kept_counts, g)),
     )
 
@@ -355,8 +355,11 @@ def _runs(runs, fields=()):
     return out
 
 
-def _follow_text(values):
-    return None if values is None else " ".join(f"{x:.3f}" for x in values)
+def follow_text(values):
+    """Per-step follow rates as one table cell, ``"0.072 0.091 0.085"``; None stays None (a "-" cell)."""
+    if values is None:
+        return None
+    return " ".join(f"{x:.3f}" for x in _checks.probabilities(values, "values", kind=_checks.FLOAT)[0])
 
 
 def pretraining_summary(pretrained):
@@ -397,7 +400,7 @@ def pretraining_summary(pretrained):
     kernels = model_kernels(pretrained.model)
     follow_rows = np.take_along_axis(kernels, g[:, :, None], axis=2)[:, :, 0]
     data = count_follow(pretrained.counts, g)
-    model = measure_policy(kernels, g, np.full(task.num_states, 1.0 / task.num_states)).step_faithfulness
+    model = measure_policy(kernels, g, np.full(task.num_states, 1.0 / task.num_states)).step_follow
     return dict(data=data, model=np.asarray(model), row_min=follow_rows.min(axis=1),
                 row_max=follow_rows.max(axis=1), stall=independent_digits_follow(data, task.n_bits),
                 loss=float(pretrained.loss))
@@ -452,8 +455,8 @@ def theory_gap_table(runs):
     """
     fields = ("sampling_accuracy", "theory_sampling_accuracy", "kept_follow")
     rows = [(delta, r["iteration"], r["accuracy"] - r["theory_accuracy"],
-             r["sampling_accuracy"] - r["theory_sampling_accuracy"], _follow_text(r["kept_follow"]),
-             _follow_text(r["step_follow"]))
+             r["sampling_accuracy"] - r["theory_sampling_accuracy"], follow_text(r["kept_follow"]),
+             follow_text(r["step_follow"]))
             for delta, run in _runs(runs, fields).items() for r in run]
     return format_table(rows, ["delta", "n", "policy", "at tau", "kept follow", "network p_t"],
                         ["", "d", "+.4f", "+.4f", "", ""])

@@ -204,9 +204,9 @@ class PolicyMeasurement:
     ``accuracy``: Pr(final answer correct).
     ``question_accuracy`` (M,): Pr(correct | s_0 = s0) for every question (also for
     questions of probability 0).
-    ``step_faithfulness`` (T,): entry t - 1 is Pr(s_t = g_t(s_{t-1})), the probability
+    ``step_follow`` (T,): entry t - 1 is Pr(s_t = g_t(s_{t-1})), the probability
     that step t follows the ground truth from wherever the chain is.
-    ``kept_step_faithfulness`` (T,): the same among correct chains; for a tied Markov
+    ``kept_follow`` (T,): the same among correct chains; for a tied Markov
     policy with bijective g this is the next policy's follow probability.
     ``kept_wrong_rate``: Pr(some step does not follow g | correct).
     ``recovery_rate``: Pr(correct | s_{T-1} is not the ground-truth state of step
@@ -221,14 +221,14 @@ class PolicyMeasurement:
 
     accuracy: object
     question_accuracy: np.ndarray
-    step_faithfulness: np.ndarray
-    kept_step_faithfulness: object
+    step_follow: np.ndarray
+    kept_follow: object
     kept_wrong_rate: object
     recovery_rate: object
 
 
 def measure_policy(policy, g, q0):
-    """Accuracy, per-question accuracy and faithfulness of a Markov or history-aware policy.
+    """Accuracy, per-question accuracy and step follow rates of a Markov or history-aware policy.
 
     ``policy`` is a Markov kernel (T, M, M), ``policy[t, s, s2] = Pr(s_{t+1} = s2 |
     s_t = s)``, or a history-aware one (T, M, M, M), as in
@@ -619,8 +619,8 @@ class UntiedStartRuns:
 
     One entry per start r: ``num_states`` (starts,) its M; ``spread`` and
     ``accuracy`` (starts, iterations + 1) the largest :func:`tied_spread` over steps
-    and the accuracy at every iterate; ``min_faithfulness`` (starts,) the smallest
-    step faithfulness of the last iterate; ``below_chance`` (starts,) the share of
+    and the accuracy at every iterate; ``min_step_follow`` (starts,) the smallest
+    step follow rate of the last iterate; ``below_chance`` (starts,) the share of
     the start's rows whose follow probability is below 1/M; ``deterministic``
     (starts,) whether every row of the last iterate puts more than 1 - 1e-6 on one
     state; ``ground_truth_steps`` (starts,) how many steps of the last iterate have
@@ -631,7 +631,7 @@ class UntiedStartRuns:
     num_states: np.ndarray
     spread: np.ndarray
     accuracy: np.ndarray
-    min_faithfulness: np.ndarray
+    min_step_follow: np.ndarray
     below_chance: np.ndarray
     deterministic: np.ndarray
     ground_truth_steps: np.ndarray
@@ -647,7 +647,7 @@ class UntiedStartRuns:
     @property
     def faithful(self):
         """(starts,) solved, and every step of the last iterate follows g with probability > 1 - 1e-6."""
-        return self.solved & (self.min_faithfulness > 1 - 1e-6)
+        return self.solved & (self.min_step_follow > 1 - 1e-6)
 
 
 UNTIED_STARTS = ("perturbed pre-trained", "random rows")
@@ -671,7 +671,7 @@ def untied_start_runs(start, rng, starts=60, iterations=40, T=3):
     starts = _size(starts, "starts")
     iterations = _checks.iterations(iterations)
     T = _size(T, "T")
-    fields = {k: [] for k in ("num_states", "spread", "accuracy", "min_faithfulness", "below_chance",
+    fields = {k: [] for k in ("num_states", "spread", "accuracy", "min_step_follow", "below_chance",
                               "deterministic", "ground_truth_steps", "starts", "finals", "ground_truths")}
     for _ in range(starts):
         M = int(rng.integers(3, 6))
@@ -693,7 +693,7 @@ def untied_start_runs(start, rng, starts=60, iterations=40, T=3):
         seen = measure_policy(P, g, q0)
         on_g = sum(bool((P[t].argmax(axis=1) == g[t]).all()) for t in range(T))
         for key, value in (("num_states", M), ("spread", spread), ("accuracy", acc),
-                           ("min_faithfulness", float(seen.step_faithfulness.min())), ("below_chance", below),
+                           ("min_step_follow", float(seen.step_follow.min())), ("below_chance", below),
                            ("deterministic", bool((P.max(axis=-1) > 1 - 1e-6).all())),
                            ("ground_truth_steps", on_g), ("starts", first), ("finals", P), ("ground_truths", g)):
             fields[key].append(value)

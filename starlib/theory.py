@@ -277,24 +277,22 @@ def star_step_eps(eps, M, temperature=1.0):
     return from_step_major(new, arr.shape)
 
 
-def star_iterates(p0, M, n, temperature=1.0):
-    """The exact STaR trajectory p^0, p^1, ..., p^n, shape (n + 1, ..., T).
+def star_iterates(p0, M, iterations, temperature=1.0):
+    """The exact STaR trajectory p^0, p^1, ..., p^iterations, shape (iterations + 1, ..., T).
 
-    Iterates :func:`star_step` ``n`` times from ``p0`` (leading axes of ``p0`` are a
-    batch). Floats only. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
+    Iterates :func:`star_step` ``iterations`` times from ``p0`` (leading axes of
+    ``p0`` are a batch). Floats only. Introduced in :doc:`/chapters/01_star_as_a_markov_chain`.
     """
     arr, M, _ = _prepare(p0, M, name="p0")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer (the number of iterations); got n = {n!r}")
+    iterations = _checks.iterations(iterations)
     tau = float(_checks.temperature(temperature, FLOAT))
-    out = np.empty((n + 1,) + arr.shape)
+    out = np.empty((iterations + 1,) + arr.shape)
     out[0] = arr
     x = step_major(arr)
-    for k in range(1, n + 1):
+    for k in range(1, iterations + 1):
         x = _star_step_floats(*tempered_floats(x, None, M, tau), M)
         out[k] = from_step_major(x, arr.shape)
     return out
-
 
 def kept_wrong_rate(p, M):
     """Pr(some step does not follow the ground truth | final answer correct)
@@ -689,8 +687,8 @@ Floats, computed in the arithmetic of the start: ``p`` (n + 1, T) the iterates p
 """
 
 
-def star_curve(p0, M, n, temperature=1):
-    """The exact STaR run from one policy ``p0`` (shape (T,)) for ``n`` iterations.
+def star_curve(p0, M, iterations, temperature=1):
+    """The exact STaR run from one policy ``p0`` (shape (T,)) for ``iterations`` iterations.
 
     Iterates :func:`starlib.theory.star_step` in the arithmetic of ``p0`` and
     converts to floats only at the end, so that with Fractions the wrong rates
@@ -705,10 +703,10 @@ def star_curve(p0, M, n, temperature=1):
         raise ValueError("p0 must be floats or Fractions for a whole run; got symbols")
     from .chain import tempered  # the public, validated form, for Fractions and floats alike
 
-    n = _checks.iterations(n, "n")
+    iterations = _checks.iterations(iterations, "iterations")
     _checks.temperature(temperature, kind)
     runs = [list(arr)]
-    for _ in range(n):
+    for _ in range(iterations):
         runs.append(list(star_step(runs[-1], M, temperature=temperature)))
     sampled = [list(np.atleast_1d(tempered(p, M, temperature))) for p in runs]
     as_float = lambda rows: np.array([[float(x) for x in row] for row in rows])  # noqa: E731
@@ -717,7 +715,7 @@ def star_curve(p0, M, n, temperature=1):
         np.array([float(accuracy(p, M)) for p in runs]),
         np.array([float(accuracy(p, M)) for p in sampled]),
         np.array([float(kept_wrong_rate(p, M)) for p in sampled]),
-        as_float([[1 - x for x in p] for p in runs[1:]]).reshape(n, len(arr)),
+        as_float([[1 - x for x in p] for p in runs[1:]]).reshape(iterations, len(arr)),
     )
 
 

@@ -128,3 +128,20 @@ def test_chain_scores_are_derivatives_of_the_log_probabilities(tau):
 
 def test_chain_scores_is_the_score_the_group_methods_use():
     assert sl.chain_scores is sl.policy_gradient.chain_scores is sl.group_rl.chain_scores
+
+
+def test_batch_step_is_each_methods_step_per_run():
+    p = np.array([[0.3, 0.6], [0.5, 0.2], [0.7, 0.4]])  # (runs, T)
+    theta = sl.policy_logits(p, 4)
+    steps = {"reinforce": (p, lambda x, rng: sl.reinforce_step(x, 4, 16, rng, 0.05)),
+             "natural_reinforce": (p[:1], lambda x, rng: sl.natural_reinforce_step(x[0], 4, 16, rng, 0.05)[None]),
+             "logit_reinforce": (theta, lambda x, rng: sl.logit_reinforce_step(x, 4, 16, rng, 0.05))}
+    for method, (x, one_rate) in steps.items():
+        batch = sl.batch_step(method, x.T, 4, 16, np.random.default_rng(3), [0.05] * len(x))
+        assert np.array_equal(batch.T, one_rate(x, np.random.default_rng(3))), method
+    # Each run takes its own rate: the same sampled gradient, scaled by that run's rate.
+    rates = np.array([0.05, 0.1, 0.2])
+    moved = sl.batch_step("reinforce", p.T, 4, 16, np.random.default_rng(3), rates)
+    same = sl.batch_step("reinforce", p.T, 4, 16, np.random.default_rng(3), [0.05] * 3)
+    assert not np.allclose(same, p.T)
+    np.testing.assert_allclose((moved - p.T) / rates, (same - p.T) / 0.05, rtol=1e-9, atol=1e-12)

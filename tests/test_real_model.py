@@ -259,7 +259,7 @@ def test_history_aware_run_overlays_the_exact_history_aware_map():
     for r in run:
         seen = sl.measure_policy(policy, g, q0)
         assert r.theory_accuracy == pytest.approx(seen.accuracy)
-        assert r.theory_step_follow == pytest.approx(seen.step_faithfulness)
+        assert r.theory_step_follow == pytest.approx(seen.step_follow)
         assert r.theory_recovery_rate == pytest.approx(seen.recovery_rate)
         sampling = sl.measure_policy(sl.tempered_policy(policy, 0.5), g, q0)
         assert r.theory_sampling_accuracy == pytest.approx(sampling.accuracy)

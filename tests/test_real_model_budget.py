@@ -124,7 +124,7 @@ def test_tabular_trajectory_iterates_the_exact_map_of_the_first_kernel(tiny):
     for r in run:
         seen = sl.measure_policy(policy, g, q0)
         assert r.tabular_theory_accuracy == pytest.approx(seen.accuracy)
-        assert r.tabular_theory_follow == pytest.approx(seen.step_faithfulness)
+        assert r.tabular_theory_follow == pytest.approx(seen.step_follow)
         policy = sl.tabular_star_step(sl.tempered_policy(policy, 0.5), g, q0)
 
 
@@ -378,3 +378,8 @@ def test_planner_forecasts_against_the_enumerated_tied_map(tiny):
         star_loop.planner_forecasts({0.3: run}, M)
     with pytest.raises(ValueError, match="runs"):
         star_loop.planner_forecasts({(0.3, 0.0): run}, M)
+
+
+def test_follow_text_is_three_decimals_per_step():
+    assert star_loop.follow_text([0.0721, 0.5, 1]) == "0.072 0.500 1.000"
+    assert star_loop.follow_text(None) is None

@@ -135,11 +135,11 @@ def test_measure_policy_matches_enumeration(history):
         got = sl.measure_policy(policy, g, q0)
         assert got.accuracy == A
         assert got.question_accuracy.tolist() == c
-        assert got.step_faithfulness.tolist() == step
+        assert got.step_follow.tolist() == step
         if A == 0:
-            assert got.kept_step_faithfulness is None and got.kept_wrong_rate is None
+            assert got.kept_follow is None and got.kept_wrong_rate is None
         else:
-            assert got.kept_step_faithfulness.tolist() == kept_step
+            assert got.kept_follow.tolist() == kept_step
             assert got.kept_wrong_rate == wrong
         recovery = ref.recovery_rate(rows, g, q0)
         assert got.recovery_rate == recovery
@@ -149,9 +149,9 @@ def test_measure_policy_matches_enumeration(history):
             recovered += 1
         assert isinstance(fl.accuracy, float) and abs(fl.accuracy - float(A)) < FLOAT_TOL
         np.testing.assert_allclose(fl.question_accuracy, floats(c), rtol=0, atol=FLOAT_TOL)
-        np.testing.assert_allclose(fl.step_faithfulness, floats(step), rtol=0, atol=FLOAT_TOL)
+        np.testing.assert_allclose(fl.step_follow, floats(step), rtol=0, atol=FLOAT_TOL)
         if A != 0:
-            np.testing.assert_allclose(fl.kept_step_faithfulness, floats(kept_step), rtol=0, atol=FLOAT_TOL)
+            np.testing.assert_allclose(fl.kept_follow, floats(kept_step), rtol=0, atol=FLOAT_TOL)
             assert abs(fl.kept_wrong_rate - float(wrong)) < FLOAT_TOL
         checked += 1
     assert checked > 20 and recovered > 10
@@ -164,8 +164,8 @@ def test_measure_policy_on_tied_kernels_equals_closed_forms():
         g = random_g(rng, M, T, bijective=True)
         seen = sl.measure_policy(sl.tied_kernels(p, M, g), g, [Fraction(1, M)] * M)
         assert seen.accuracy == sl.accuracy(p, M)
-        assert seen.step_faithfulness.tolist() == p
-        assert seen.kept_step_faithfulness.tolist() == sl.star_step(p, M)
+        assert seen.step_follow.tolist() == p
+        assert seen.kept_follow.tolist() == sl.star_step(p, M)
         assert seen.kept_wrong_rate == sl.kept_wrong_rate(p, M)
         if T == 1:
             assert seen.recovery_rate is None
@@ -183,7 +183,7 @@ def test_recovery_rate_of_a_policy_that_reads_the_answer_off_the_question():
     seen = sl.measure_policy(H, g, [Fraction(1, M)] * M)
     assert seen.accuracy == 1 and seen.recovery_rate == 1
     # the last step follows g exactly when the chain is still on the ground truth (F1 for two steps)
-    assert seen.step_faithfulness.tolist() == [Fraction(1, 2), Fraction(1, 2), sl.accuracy([Fraction(1, 2)] * 2, M)]
+    assert seen.step_follow.tolist() == [Fraction(1, 2), Fraction(1, 2), sl.accuracy([Fraction(1, 2)] * 2, M)]
 
 
 def test_recovery_rate_is_none_when_no_chain_leaves_the_ground_truth():
@@ -274,7 +274,7 @@ def test_measure_and_step_at_size_64():
     markov, history = sl.measure_policy(P, g, q0), sl.measure_policy(H, g, q0)
     assert abs(markov.accuracy - sl.tabular_accuracy(P, g, q0)) < FLOAT_TOL
     assert abs(history.accuracy - markov.accuracy) < FLOAT_TOL
-    np.testing.assert_allclose(history.kept_step_faithfulness, markov.kept_step_faithfulness, atol=FLOAT_TOL)
+    np.testing.assert_allclose(history.kept_follow, markov.kept_follow, atol=FLOAT_TOL)
     new = sl.history_star_step(H, g, q0)
     assert new.shape == (T, M, M, M) and np.all(np.isfinite(new))
     np.testing.assert_allclose(new.sum(axis=-1), 1.0, atol=FLOAT_TOL)
@@ -436,7 +436,7 @@ def test_zero_accuracy_raises_no_kept_chains():
         with pytest.raises(sl.NoKeptChainsError, match="accuracy is 0"):
             call()
     seen = sl.measure_policy(H, [[0, 1, 2]] * 2, Q0_OK)
-    assert seen.accuracy == 0 and seen.kept_wrong_rate is None and seen.kept_step_faithfulness is None
+    assert seen.accuracy == 0 and seen.kept_wrong_rate is None and seen.kept_follow is None
 
 
 def test_rationalized_mc_rejects_bad_input():

@@ -124,7 +124,7 @@ def test_markov_trajectory_matches_enumeration(rationalized):
         if any(A == 0 for A, _ in want[:-1]):
             continue
         got = tabular.exact_star_trajectory(P, g, q0, 2, rationalized=rationalized)
-        assert [(m.accuracy, m.step_faithfulness.tolist()) for m in got] == want
+        assert [(m.accuracy, m.step_follow.tolist()) for m in got] == want
 
 
 def test_history_trajectory_matches_enumeration():
@@ -137,7 +137,7 @@ def test_history_trajectory_matches_enumeration():
         if want[0][0] == 0:
             continue
         got = tabular.exact_star_trajectory(H, g, q0, 2)
-        assert [(m.accuracy, m.step_faithfulness.tolist()) for m in got] == want
+        assert [(m.accuracy, m.step_follow.tolist()) for m in got] == want
 
 
 def test_exact_star_trajectory_rejects_bad_input():

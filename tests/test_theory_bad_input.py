@@ -254,7 +254,7 @@ def test_exact_temperature_needs_integer_inverse():
 
 @pytest.mark.parametrize("bad", [-1, 2.5, True, "3", None], ids=repr)
 def test_iteration_count_must_be_a_non_negative_integer(bad):
-    assert_rejected(lambda: sl.star_iterates(P_OK, M, bad), "n", f"n = {bad!r}")
+    assert_rejected(lambda: sl.star_iterates(P_OK, M, bad), "iterations", f"iterations = {bad!r}")
 
 
 @pytest.mark.parametrize("bad", [1.5, -0.6, float("nan"), float("inf"), Fraction(-2, 3), Fraction(3, 2)], ids=repr)

@@ -282,10 +282,10 @@ def test_star_by_enumeration_matches_oracle():
         follow = [sum(w for s, w in kept if s[t + 1] == g[t][s[t]]) / A for t in range(T)]
         wrong = sum(w for s, w in kept if any(s[t + 1] != g[t][s[t]] for t in range(T))) / A
         got = sl.star_by_enumeration(P, g, q0)
-        assert got.accuracy == A and list(got.follow_rates) == follow and got.kept_wrong_rate == wrong
+        assert got.accuracy == A and list(got.kept_follow) == follow and got.kept_wrong_rate == wrong
         got_float = sl.star_by_enumeration(floats(P), g, floats(q0))
         assert abs(got_float.accuracy - float(A)) < FLOAT_TOL
-        np.testing.assert_allclose(got_float.follow_rates, floats(follow), rtol=0, atol=FLOAT_TOL)
+        np.testing.assert_allclose(got_float.kept_follow, floats(follow), rtol=0, atol=FLOAT_TOL)
         assert abs(got_float.kept_wrong_rate - float(wrong)) < FLOAT_TOL
 
 
@@ -295,7 +295,7 @@ def test_star_by_enumeration_of_tied_kernels_equals_closed_forms():
             continue
         got = sl.star_by_enumeration(sl.tied_kernels(p, M), ref.identity_g(T, M), ref.uniform_q0(M))
         assert got.accuracy == sl.accuracy(p, M)
-        assert list(got.follow_rates) == sl.star_step(p, M)
+        assert list(got.kept_follow) == sl.star_step(p, M)
         assert got.kept_wrong_rate == sl.kept_wrong_rate(p, M)
 
 
