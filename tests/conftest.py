@@ -6,3 +6,25 @@ from hypothesis import settings
 # and CI does not depend on which random examples one run happened to draw.
 settings.register_profile("book", derandomize=True, deadline=None)
 settings.load_profile("book")
+
+
+# --- running in parallel (pytest -n auto) --------------------------------------------------------
+
+# The chapters that train a transformer. They share one worker and run one after the
+# other: torch already uses every core, and two of them at once slow each other down
+# many times over.
+TRAINING_CHAPTERS = ("10_star_on_a_real_transformer.ipynb", "11_the_question_in_view.ipynb")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule by file, as ``--dist loadscope`` does (a notebook's cells share one kernel),
+    with the training chapters as one unit."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ChapterScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            if nodeid.split("::")[0].endswith(TRAINING_CHAPTERS):
+                return "training chapters"
+            return super()._split_scope(nodeid)
+
+    return ChapterScheduling(config, log)
