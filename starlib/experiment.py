@@ -2,14 +2,16 @@
 
 ::
 
-    python -m starlib.experiment --config quick|paper --device auto|cpu|cuda --seed N --out results.json
+    python -m starlib.experiment --config quick|paper --device auto|cpu|cuda \\
+        --seed N --out results.json
 
 pre-trains a transformer on delta-mixture chains, runs the STaR loop on it
 (:func:`starlib.star_loop.run_star`), prints the iteration table and the
 deviation budget (:func:`starlib.star_loop.iteration_table`,
-:func:`starlib.star_loop.budget_table`) and writes every record as JSON. ``quick`` is the size the book's chapter runs on a laptop
-CPU; ``paper`` has the authors' sizes (4096 pre-training chains and 4096
-samples per problem, up to 10 iterations). Options override single settings,
+:func:`starlib.star_loop.budget_table`) and writes every record as JSON.
+``quick`` is the size the book's chapter runs on a laptop CPU; ``paper`` has
+the authors' sizes (4096 pre-training chains and 4096 samples per problem, up
+to 10 iterations). Options override single settings,
 e.g. ``--delta 0.2 --temperature 1.0`` or ``--zero-step 2``. Introduced in the
 chapter "STaR on a real transformer".
 """

@@ -2,7 +2,8 @@
 
 ::
 
-    python -m starlib.plan --M 64 --follow 0.1156,0.1156,0.1156 --temperature 1.0 --target 0.9 [--samples N] [--json]
+    python -m starlib.plan --M 64 --follow 0.1156,0.1156,0.1156 \\
+        --temperature 1.0 --target 0.9 [--samples N] [--json]
 
 From measured follow probabilities p_t of a pre-trained model (one per step)
 and the number M of possible next states, :func:`plan` iterates the exact tied

@@ -465,20 +465,10 @@ def theory_gap_table(runs):
 def kept_wrong_table(runs):
     """The kept-wrong rate per run and iteration: exact, among the chains sampled, and the theory's.
 
-    Parameters
-    ----------
-    runs : dict
-        From a label (the pre-training delta) to a run's records
-        (:func:`run_star`, or their dicts).
-
-    Returns
-    -------
-    str
-        Columns delta (the label), n, kept, wrong, exact
-        (``kept_wrong_rate``), sampled (``sampled_kept_wrong_rate``) and theory
-        (``theory_kept_wrong_rate``); built on
-        :func:`starlib.tables.format_table`.
-
+    ``runs`` maps a label (the pre-training delta) to a run's records, as for
+    :func:`theory_gap_table`. The table (:func:`starlib.tables.format_table`) has
+    the columns delta, n, kept, wrong exact (``kept_wrong_rate``), sampled
+    (``sampled_kept_wrong_rate``) and theory (``theory_kept_wrong_rate``).
     Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
     fields = ("kept_wrong_rate", "sampled_kept_wrong_rate", "theory_kept_wrong_rate")

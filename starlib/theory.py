@@ -294,6 +294,7 @@ def star_iterates(p0, M, iterations, temperature=1.0):
         out[k] = from_step_major(x, arr.shape)
     return out
 
+
 def kept_wrong_rate(p, M):
     """Pr(some step does not follow the ground truth | final answer correct)
     (:prf:ref:`thm-kept-wrong-rate`).
@@ -679,11 +680,12 @@ def below_chance_starts(rng, n, M, T):
 StarCurve = namedtuple("StarCurve", "p accuracy sampled_accuracy kept_wrong step_wrong")
 StarCurve.__doc__ = """One exact STaR run, iteration by iteration; returned by :func:`starlib.theory.star_curve`.
 
-Floats, computed in the arithmetic of the start: ``p`` (n + 1, T) the iterates p^0..p^n;
-``accuracy`` (n + 1) the accuracy of each p^k sampled at temperature 1; ``sampled_accuracy``
-(n + 1) its success rate at the run's temperature, the fraction of chains STaR keeps;
-``kept_wrong`` (n + 1) the fraction of those kept chains with some wrong step; ``step_wrong``
-(n, T) the per-step wrong rate of the kept chains, which is the next error 1 - p^(k+1).
+Floats, computed in the arithmetic of the start, for a run of N iterations: ``p`` (N + 1, T)
+the iterates p^0..p^N; ``accuracy`` (N + 1) the accuracy of each p^k sampled at temperature 1;
+``sampled_accuracy`` (N + 1) its success rate at the run's temperature, the fraction of chains
+STaR keeps; ``kept_wrong`` (N + 1) the fraction of those kept chains with some wrong step;
+``step_wrong`` (N, T) the per-step wrong rate of the kept chains, which is the next error
+1 - p^(k+1).
 """
 
 
