@@ -34,6 +34,7 @@ clip; :func:`expected_reinforce_step`) and the expected logit step learning_rate
 (:func:`expected_logit_reinforce_step`). Introduced in :doc:`/chapters/09_star_versus_policy_gradient`.
 """
 
+import math
 import numbers
 from collections import namedtuple
 from fractions import Fraction
@@ -491,7 +492,7 @@ def batch_step(method, x, M, n, rng, learning_rates):
     if arr.ndim != 2 or rates.shape != arr.shape[1:]:
         raise ValueError(f"x must be (T, runs) and learning_rates (runs,); got shapes {arr.shape} and {rates.shape}")
     for r, rate in enumerate(rates):
-        if not (isinstance(rate, numbers.Real) and not isinstance(rate, bool) and np.isfinite(rate) and rate > 0):
+        if not (isinstance(rate, numbers.Real) and not isinstance(rate, bool) and math.isfinite(rate) and rate > 0):
             raise ValueError(f"learning_rates[{r}] must be a finite number > 0; got learning_rates[{r}] = {rate!r}")
     rates = rates.astype(float)
     if method == "reinforce":
