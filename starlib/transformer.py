@@ -11,9 +11,11 @@
 **Scoring in one packed sequence.** The M candidate next states of a step
 share prefixes, so they are packed as a prefix tree after the context: each
 tree node is one token that attends to the whole context and to its own
-ancestors, at the position it would have in an unpacked sequence. One forward
-pass then scores all M candidates; the scores equal those of M separate
-sequences (checked in the tests).
+ancestors, at the position it would have in an unpacked sequence. The
+leaves are left out of the input: a candidate's last token is scored from its
+parent's output, and nothing is predicted from a leaf. One forward pass then
+scores all M candidates; the scores equal those of M separate sequences
+(checked in the tests).
 
 **Context.** ``"markov"``: the model sees ``s_{t-1} [=]`` and predicts s_t, a
 Markov policy as in the authors' experiment. ``"history"``: it sees
@@ -100,26 +102,32 @@ class _PackedStep:
     """One step's packed layout: the contexts of every input row and the prefix tree of candidates."""
 
     contexts: torch.Tensor  # (R, C) token ids, one row per input (state or question-state pair)
-    tree_tokens: torch.Tensor  # (N,) token of every tree node
-    positions: torch.Tensor  # (C + N,)
-    mask: torch.Tensor  # (C + N, C + N) boolean
+    tree_tokens: torch.Tensor  # (N,) token of every tree node, the leaves last
+    inner: int  # nodes fed to the network: all but the leaves, whose outputs predict nothing
+    positions: torch.Tensor  # (C + inner,)
+    mask: torch.Tensor  # (C + inner, C + inner) boolean
     predicted_from: torch.Tensor  # (N,) slot whose output predicts the node's token
     paths: torch.Tensor  # (M, length) the tree nodes spelling each candidate
     length: int  # tokens per candidate
 
 
 def _prefix_tree(candidates):
-    """Nodes (token, parent, depth) of the prefix tree of equal-length token rows, and each row's path."""
-    nodes, index = [], {}
+    """Nodes (token, parent, depth) of the prefix tree of equal-length token rows, and each row's path.
+
+    Nodes are numbered depth by depth, so parents come first and the leaves last.
+    """
+    length = candidates.shape[1]
+    index = [{} for _ in range(length)]  # per depth: (parent, token) -> node
     paths = np.empty(candidates.shape, dtype=np.int64)
-    for c, row in enumerate(candidates):
-        parent = -1
-        for depth, token in enumerate(row):
-            key = (parent, int(token))
-            if key not in index:
-                index[key] = len(nodes)
-                nodes.append((int(token), parent, depth))
-            parent = paths[c, depth] = index[key]
+    nodes, offset = [], 0
+    for depth in range(length):
+        for c, row in enumerate(candidates):
+            key = (paths[c, depth - 1] if depth else -1, int(row[depth]))
+            if key not in index[depth]:
+                index[depth][key] = offset + len(index[depth])
+                nodes.append((key[1], key[0], depth))
+            paths[c, depth] = index[depth][key]
+        offset += len(index[depth])
     return nodes, paths
 
 
@@ -151,13 +159,13 @@ def _pack_step(task, step, context, device):
             rows = np.hstack([np.repeat(question, M, axis=0), np.tile(previous, (M, 1))])
             question_positions = _question_offset(task) + np.arange(question.shape[1])
     nodes, paths = _prefix_tree(task.state_ids(step))
-    C, N = rows.shape[1], len(nodes)
     P = previous.shape[1]
     tokens, parents, depths = (np.array(col) for col in zip(*nodes))
-    mask = np.zeros((C + N, C + N), dtype=bool)
+    C, inner = rows.shape[1], int(np.sum(depths < paths.shape[1] - 1))
+    mask = np.zeros((C + inner, C + inner), dtype=bool)
     mask[:C, :C] = np.tril(np.ones((C, C), dtype=bool))
     mask[C:, :C] = True
-    for n, parent in enumerate(parents):  # ancestors, parents come first in the node list
+    for n, parent in enumerate(parents[:inner]):  # ancestors, parents come first in the node list
         mask[C + n, C + n] = True
         if parent >= 0:
             mask[C + n, C:] |= mask[C + parent, C:]
@@ -165,7 +173,8 @@ def _pack_step(task, step, context, device):
     return _PackedStep(
         contexts=as_tensor(rows),
         tree_tokens=as_tensor(tokens),
-        positions=as_tensor(np.concatenate([question_positions, np.arange(P), P + depths])),
+        inner=inner,
+        positions=as_tensor(np.concatenate([question_positions, np.arange(P), P + depths[:inner]])),
         mask=as_tensor(mask, torch.bool),
         predicted_from=as_tensor(np.where(parents < 0, C - 1, C + parents)),
         paths=as_tensor(paths),
@@ -191,7 +200,7 @@ def score_candidates(model, packed, rows):
         raise ValueError(f"rows must be a 1-D integer tensor of input rows in [0, {len(packed.contexts)}); got rows = {rows!r:.80}")
     rows = rows.to(packed.contexts.device)
     contexts = packed.contexts[rows]
-    tokens = torch.cat([contexts, packed.tree_tokens.expand(len(rows), -1)], dim=1)
+    tokens = torch.cat([contexts, packed.tree_tokens[: packed.inner].expand(len(rows), -1)], dim=1)
     logits = model(tokens, packed.positions, packed.mask)
     log_probs = torch.log_softmax(logits[:, packed.predicted_from], dim=-1)
     node_scores = log_probs.gather(2, packed.tree_tokens.expand(len(rows), -1)[..., None])[..., 0]
