@@ -41,11 +41,11 @@ class ExperimentConfig:
     temperature: float = 0.5
     max_iterations: int = 6
     context: str = "markov"
-    pretrain_steps: int = 700
-    finetune_steps: int = 300
+    pretrain_steps: int = 1400
+    finetune_steps: int = 75
     # The fine-tune's options, left out of the printed form, which chapters show.
     finetune_learning_rate: float = field(default=1e-3, repr=False)
-    finetune_batch_rows: int = field(default=4, repr=False)
+    finetune_batch_rows: int = field(default=16, repr=False)
     finetune_fit_tolerance: float = field(default=None, repr=False)  # the stopping rule on the fit; None runs every step
 
     @property
@@ -139,7 +139,8 @@ def _parser():
     parser.add_argument("--finetune-learning-rate", type=float)
     parser.add_argument("--finetune-batch-rows", type=int, help="input rows per step index in a fine-tune minibatch")
     parser.add_argument("--fit-tolerance", type=float, dest="finetune_fit_tolerance",
-                        help="stop a fine-tune once its fit_follow is within this of the kept follow rate at every step")
+                        help="stop a fine-tune once its fit_follow is within this of the kept follow rate at every step "
+                             "(--finetune-steps is then a cap)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 

@@ -10,6 +10,8 @@
   actually kept (a perfect learner on the finite sample). The successive
   differences in accuracy are the kernel's shape, the finite sample, and the
   network's fit and generalisation (:func:`deviation_budget`).
+- :func:`seed_band`: the spread of a record field over runs with different
+  seeds, for the chapter's bands.
 - :func:`iteration_table` and :func:`budget_table`: the records as text tables
   (:func:`starlib.tables.format_table`); the chapter's other tables, from
   :func:`pretraining_table` to :func:`planner_table`, at the end.
@@ -315,6 +317,27 @@ def deviation_budget(iterations):
     return out
 
 
+def seed_band(runs, key):
+    """The spread over seeds of one record field: per iteration, its smallest, median and largest value.
+
+    ``runs`` is a list of runs (each :func:`run_star`'s records, or their
+    dicts) of the same setting with different seeds, and ``key`` a float field
+    of :class:`StarIteration` such as ``"accuracy"`` or ``"tabular_theory_accuracy"``.
+    Returns a dict of arrays ``iteration``, ``low``, ``median`` and ``high``
+    over the iterations that every run reaches (a run stops early once every
+    sampled chain is correct).
+    """
+    if not isinstance(runs, (list, tuple)) or not runs:
+        raise ValueError(f"runs must be a non-empty list of runs, one per seed; got runs = {runs!r:.80}")
+    rows = [_records(run, f"runs[{i}]") for i, run in enumerate(runs)]
+    if not isinstance(key, str) or not all(isinstance(r.get(key), float) for run in rows for r in run):
+        raise ValueError(f"key must name a float field of every record, such as 'accuracy'; got key = {key!r:.80}")
+    common = min(len(run) for run in rows)
+    values = np.array([[r[key] for r in run[:common]] for run in rows])
+    low, median, high = np.percentile(values, [0, 50, 100], axis=0)
+    return dict(iteration=np.arange(common), low=low, median=median, high=high)
+
+
 def budget_table(iterations):
     """The deviation budget of a run (:func:`deviation_budget`) as a text table, one row per iteration n >= 1.
 
@@ -412,25 +435,25 @@ def pretraining_table(pretrained):
     Parameters
     ----------
     pretrained : dict
-        From a label (the pre-training delta) to a
-        :class:`starlib.training.Pretrained`.
+        From a label (the pre-training delta, or a pair of it and the seed) to
+        a :class:`starlib.training.Pretrained`.
 
     Returns
     -------
     str
-        Columns delta (the label), step, data, model, row min, row max, stall
+        Columns run (the label), step, data, model, row min, row max, stall
         and loss; built on :func:`starlib.tables.format_table`.
 
     Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
     rows = []
-    for delta, pre in _mapping(pretrained, "pretrained", "a Pretrained model").items():
+    for label, pre in _mapping(pretrained, "pretrained", "a Pretrained model").items():
         if not isinstance(pre, Pretrained):
-            raise ValueError(f"pretrained[{delta!r}] must be a starlib.training.Pretrained; got {pre!r:.80}")
+            raise ValueError(f"pretrained[{label!r}] must be a starlib.training.Pretrained; got {pre!r:.80}")
         s = pretraining_summary(pre)
-        rows += [(delta, t + 1, s["data"][t], s["model"][t], s["row_min"][t], s["row_max"][t], s["stall"][t],
+        rows += [(label, t + 1, s["data"][t], s["model"][t], s["row_min"][t], s["row_max"][t], s["stall"][t],
                   s["loss"]) for t in range(len(s["data"]))]
-    return format_table(rows, ["delta", "step", "data", "model", "row min", "row max", "stall", "loss"],
+    return format_table(rows, ["run", "step", "data", "model", "row min", "row max", "stall", "loss"],
                         ["", "d", ".4f", ".4f", ".3f", ".3f", ".4f", ".4f"])
 
 

@@ -257,13 +257,13 @@ class ModelConfig:
     n_heads: int = 4
     d_mlp: int = 256
     learning_rate: float = 3e-3
-    pretrain_steps: int = 700
-    batch_rows: int = 16  # input rows per optimiser step and step index (all of them when fewer)
-    # STaR's fine-tunes: smaller steps moved the pre-trained model further in the same time.
-    finetune_learning_rate: float = 1e-3
-    finetune_steps: int = 300
-    finetune_batch_rows: int = 4
+    pretrain_steps: int = 1400  # more, smaller steps got closer to the data than fewer, larger ones
+    batch_rows: int = 8  # input rows per optimiser step and step index (all of them when fewer)
     sharpen_to: float = 0.5  # curriculum: first fit targets sharpened so the top next state has about this weight
+    # STaR's fine-tunes (see the chapter's fine-tune budget figure for the choice).
+    finetune_learning_rate: float = 1e-3
+    finetune_steps: int = 75
+    finetune_batch_rows: int = 16
     # A stopping rule on the fit (see starlib.training.fit): None runs every fine-tune step.
     finetune_fit_tolerance: float = None
     finetune_check_every: int = 25

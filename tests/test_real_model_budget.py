@@ -141,6 +141,15 @@ def test_deviation_budget_parts_add_up(tiny):
     assert len(table.splitlines()) == len(run) + 2 and max(map(len, table.splitlines())) <= 80
 
 
+def test_seed_band_is_the_spread_over_the_runs_per_iteration():
+    runs = [[{"iteration": n, "accuracy": a, "theory_accuracy": 0.0, "step_follow": [0.1], "kept": 1}
+             for n, a in enumerate(values)] for values in ([0.1, 0.5, 0.9], [0.3, 0.2], [0.2, 0.4, 1.0])]
+    band = star_loop.seed_band(runs, "accuracy")
+    assert list(band["iteration"]) == [0, 1]  # the iterations every run reaches
+    assert np.allclose(band["low"], [0.1, 0.2]) and np.allclose(band["high"], [0.3, 0.5])
+    assert np.allclose(band["median"], [0.2, 0.4])
+
+
 def test_command_line_json_holds_the_budget(tmp_path, monkeypatch):
     monkeypatch.setitem(experiment.CONFIGS, "quick", TINY)
     out = tmp_path / "results.json"
@@ -241,6 +250,9 @@ BAD_CALLS = [
     ("iterations", lambda: star_loop.iteration_table([{"iteration": 0}])),
     ("iterations", lambda: star_loop.iteration_table([])),
     ("iterations", lambda: star_loop.deviation_budget(5)),
+    ("runs", lambda: star_loop.seed_band([], "accuracy")),
+    ("key", lambda: star_loop.seed_band([[{"iteration": 0, "accuracy": 0.1, "theory_accuracy": 0.1,
+                                           "step_follow": [0.1], "kept": 1}]], "kept")),
     ("iterations", lambda: star_loop.budget_table([])),
     ("pretrained", lambda: star_loop.pretraining_summary(_model())),
     ("pretrained", lambda: star_loop.pretraining_table({0.3: _model()})),
