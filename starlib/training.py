@@ -5,6 +5,11 @@
   with their number), with an optional stopping rule on the fit.
 - :func:`target_loss`: that objective, evaluated without a step.
 - :func:`pretrain`: the authors' pre-training from delta-mixture data.
+- The training layout: a node of the packed prefix tree
+  (:mod:`starlib.transformer`) predicts only its children, so a row trained on
+  a few candidates, as a row of STaR's kept chains is, needs only the nodes on
+  their paths. Each row gets just those, and the objective is unchanged
+  (checked in the tests) at a fraction of the tokens.
 - :func:`count_follow` and :func:`fit_follow`: the follow rate of a set of
   transition counts, and a policy's follow rate on the source states of those
   counts, weighted by them. Their difference is the miss of a maximum-likelihood
@@ -23,7 +28,6 @@ from . import _checks
 from .chain import NoKeptChainsError
 from .transformer import (
     ModelConfig, RealModel, check_positive_number, check_context, check_model, check_seed, new_model,
-    score_candidates,
 )
 from .zip_task import ZipTask, pretraining_counts
 
@@ -98,6 +102,95 @@ def fit_follow(policy, counts, g):
     return np.array(out)
 
 
+# --- training layouts: each row with only the candidates it is trained on -----------------------
+
+
+@dataclass
+class _RowLayout:
+    """Per input row, its context and the tree nodes on the paths to the candidates it needs, padded.
+
+    Row i uses its first ``input_length[i]`` slots and ``node_count[i]`` nodes;
+    padding slots attend only to themselves and padding nodes have id N, whose
+    weight is zero.
+    """
+
+    tokens: torch.Tensor  # (R, L) the context, then the row's inner nodes, parents first
+    positions: torch.Tensor  # (R, L)
+    mask: torch.Tensor  # (R, L, L) boolean
+    nodes: torch.Tensor  # (R, K) the row's nodes (inner and leaves) by tree id
+    predicted_from: torch.Tensor  # (R, K) slot whose output predicts each node
+    input_length: np.ndarray  # (R,)
+    node_count: np.ndarray  # (R,)
+    incidence: torch.Tensor  # (M, N + 1) 1 where a node lies on a candidate's path
+
+
+def _row_layout(packed, rows, needed):
+    """The :class:`_RowLayout` of input rows ``rows`` (of ``packed.contexts``) for a boolean (R, M) matrix of needed candidates.
+
+    A node's output predicts only its children, and it attends only to the
+    context and its ancestors, so dropping every node off the needed paths
+    leaves the needed scores unchanged (checked in the tests). A row trained on a
+    few candidates, as STaR's kept chains are, costs a few paths instead of the
+    whole tree.
+    """
+    device = packed.contexts.device
+    contexts = packed.contexts.cpu().numpy()[rows]
+    tokens_of = packed.tree_tokens.cpu().numpy()
+    paths = packed.paths.cpu().numpy()
+    parents, length = packed.parents, packed.length
+    R, C = contexts.shape
+    N, M = len(tokens_of), paths.shape[0]
+    depth_of = np.empty(N, dtype=np.int64)
+    depth_of[paths] = np.arange(length)
+    first_position = int(packed.positions[C - 1]) + 1
+    per_row = []
+    for r in range(R):
+        nodes = np.unique(paths[needed[r]].ravel())  # ascending ids: parents first, leaves last
+        inner = nodes[depth_of[nodes] < length - 1]
+        local = {int(n): i for i, n in enumerate(inner)}
+        per_row.append((nodes, inner, local))
+    L = C + max(len(inner) for _, inner, _ in per_row)
+    K = max(len(nodes) for nodes, _, _ in per_row)
+    tokens = np.zeros((R, L), dtype=np.int64)
+    positions = np.zeros((R, L), dtype=np.int64)
+    mask = np.zeros((R, L, L), dtype=bool)
+    node_ids = np.full((R, K), N, dtype=np.int64)
+    predicted_from = np.zeros((R, K), dtype=np.int64)
+    context_positions = packed.positions[:C].cpu().numpy()
+    for r, (nodes, inner, local) in enumerate(per_row):
+        I = len(inner)
+        tokens[r, :C], tokens[r, C : C + I] = contexts[r], tokens_of[inner]
+        positions[r, :C], positions[r, C : C + I] = context_positions, first_position + depth_of[inner]
+        mask[r, :C, :C] = np.tril(np.ones((C, C), dtype=bool))
+        mask[r, C:, :C] = True
+        mask[r, np.arange(C, L), np.arange(C, L)] = True
+        for i, n in enumerate(inner):
+            if parents[n] >= 0:
+                mask[r, C + i, C:] |= mask[r, C + local[int(parents[n])], C:]
+        node_ids[r, : len(nodes)] = nodes
+        predicted_from[r, : len(nodes)] = [C - 1 if parents[n] < 0 else C + local[int(parents[n])] for n in nodes]
+    incidence = np.zeros((M, N + 1))
+    incidence[np.repeat(np.arange(M), length), paths.ravel()] = 1.0
+    as_tensor = lambda a, dtype=torch.long: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
+    return _RowLayout(
+        as_tensor(tokens), as_tensor(positions), as_tensor(mask, torch.bool), as_tensor(node_ids),
+        as_tensor(predicted_from), C + np.array([len(i) for _, i, _ in per_row]),
+        np.array([len(n) for n, _, _ in per_row]), as_tensor(incidence, torch.float32),
+    )
+
+
+def _node_log_probs(network, layout, pick, tree_tokens):
+    """log Pr(node token | context, ancestors) for the picked rows of a :class:`_RowLayout`: ((B, K), node ids)."""
+    L, K = int(layout.input_length[pick].max()), int(layout.node_count[pick].max())
+    pick = torch.as_tensor(pick, device=layout.tokens.device)
+    logits = network(layout.tokens[pick, :L], layout.positions[pick, :L], layout.mask[pick, :L, :L][:, None])
+    slots = layout.predicted_from[pick, :K]
+    log_probs = torch.log_softmax(logits.gather(1, slots[..., None].expand(-1, -1, logits.shape[-1])), dim=-1)
+    nodes = layout.nodes[pick, :K]
+    padded_tokens = torch.cat([tree_tokens, tree_tokens.new_zeros(1)])
+    return log_probs.gather(2, padded_tokens[nodes][..., None])[..., 0], nodes
+
+
 # --- training -----------------------------------------------------------------------------------
 
 
@@ -138,9 +231,20 @@ def _model_counts(model, counts):
     return check_counts(counts, shape)
 
 
-def _step_loss(model, packed, rows, weight, total, scale=1.0):
-    scores = score_candidates(model.network, packed, rows)
-    return -(weight * scores).sum() * scale / (total * packed.length)
+def _layouts(model, targets):
+    """Per step, the :func:`_row_layout` of the rows with data, for their counted candidates."""
+    return [_row_layout(packed, rows, w > 0) if len(rows) else None for packed, (rows, w) in zip(model.packed, targets)]
+
+
+def _step_loss(model, packed, layout, pick, weight, total, scale=1.0):
+    """The objective's part from the picked rows of one step: their count-weighted -log Pr, per target token.
+
+    A node's log-probability counts once for every candidate through it, so
+    the weight of a node is the total weight of the candidates below it.
+    """
+    log_probs, nodes = _node_log_probs(model.network, layout, pick, packed.tree_tokens)
+    node_weight = (weight.to(layout.incidence.dtype) @ layout.incidence).gather(1, nodes)
+    return -(node_weight * log_probs).sum() * scale / (total * packed.length)
 
 
 @torch.no_grad()
@@ -153,10 +257,10 @@ def target_loss(model, counts):
         raise NoKeptChainsError("there is no transition to score")
     model.network.eval()
     loss = 0.0
-    for packed, (rows, w) in zip(model.packed, targets):
+    for packed, layout, (rows, w) in zip(model.packed, _layouts(model, targets), targets):
         if len(rows):
             weight = torch.as_tensor(w, device=model.device)
-            loss += _step_loss(model, packed, torch.as_tensor(rows, device=model.device), weight, total).item()
+            loss += _step_loss(model, packed, layout, np.arange(len(rows)), weight, total).item()
     return loss
 
 
@@ -217,22 +321,23 @@ def fit(model, counts, steps, learning_rate, batch_rows, seed=0, sharpen=False, 
         optimiser, lambda i: min(1.0, (i + 1) / max(1, steps // 20)) * (0.55 + 0.45 * math.cos(math.pi * i / max(1, steps)))
     )
     generator = torch.Generator().manual_seed(seed)
-    log_targets = [(torch.as_tensor(rows, device=device), torch.as_tensor(np.log(np.maximum(w, 1e-300)), device=device), torch.as_tensor(w > 0, device=device), w.sum(axis=1)) for rows, w in targets]
+    log_targets = [(rows, torch.as_tensor(np.log(np.maximum(w, 1e-300)), device=device), torch.as_tensor(w > 0, device=device), torch.as_tensor(w.sum(axis=1), device=device)) for rows, w in targets]
+    layouts = _layouts(model, targets)
     model.network.train()
     loss_value, done = float("nan"), 0
     for i in tqdm(range(steps), desc=description, disable=not progress, leave=False):
         power = gamma if i < steps // 2 else 1.0 + (gamma - 1.0) * max(0.0, 1.0 - (i - steps // 2) / max(1, steps // 4))
         optimiser.zero_grad()
         loss_sum = 0.0
-        for packed, (rows, log_w, present, row_totals) in zip(model.packed, log_targets):
+        for packed, layout, (rows, log_w, present, row_totals) in zip(model.packed, layouts, log_targets):
             if len(rows) == 0:
                 continue
             pick = torch.arange(len(rows)) if len(rows) <= batch_rows else torch.randperm(len(rows), generator=generator)[:batch_rows]
-            pick = pick.to(device)
+            pick = pick.numpy()
             # Row weights keep each input's total count; within a row, counts^power renormalised.
             sharpened = torch.where(present[pick], torch.softmax(torch.where(present[pick], power * log_w[pick], -math.inf), dim=1), 0.0)
-            weight = sharpened * torch.as_tensor(row_totals, device=device)[pick][:, None]
-            step_loss = _step_loss(model, packed, rows[pick], weight, total, len(rows) / len(pick))  # unbiased
+            weight = sharpened * row_totals[pick][:, None]
+            step_loss = _step_loss(model, packed, layout, pick, weight, total, len(rows) / len(pick))  # unbiased
             step_loss.backward()
             loss_sum += step_loss.item()
         if not math.isfinite(loss_sum):

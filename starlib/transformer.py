@@ -15,7 +15,8 @@ ancestors, at the position it would have in an unpacked sequence. The
 leaves are left out of the input: a candidate's last token is scored from its
 parent's output, and nothing is predicted from a leaf. One forward pass then
 scores all M candidates; the scores equal those of M separate sequences
-(checked in the tests).
+(checked in the tests). Training feeds each row only the nodes it needs
+(:mod:`starlib.training`).
 
 **Context.** ``"markov"``: the model sees ``s_{t-1} [=]`` and predicts s_t, a
 Markov policy as in the authors' experiment. ``"history"``: it sees
@@ -68,8 +69,8 @@ class TinyTransformer(nn.Module):
     """A pre-norm causal transformer language model with learned positions.
 
     ``forward(tokens, positions, mask)`` takes token ids (B, L), the position of
-    every slot (L,) and a boolean attention mask (L, L) (True: may attend), and
-    returns logits (B, L, vocabulary). The default size (2 layers, width 64,
+    every slot (L,) or (B, L) and a boolean attention mask (L, L) or
+    (B, 1, L, L) (True: may attend), and returns logits (B, L, vocabulary). The default size (2 layers, width 64,
     4 heads, MLP 256) has about 100k parameters. Introduced in :doc:`/chapters/10_star_on_a_real_transformer`.
     """
 
@@ -109,6 +110,7 @@ class _PackedStep:
     predicted_from: torch.Tensor  # (N,) slot whose output predicts the node's token
     paths: torch.Tensor  # (M, length) the tree nodes spelling each candidate
     length: int  # tokens per candidate
+    parents: np.ndarray  # (N,) parent node of every node, -1 at the first token
 
 
 def _prefix_tree(candidates):
@@ -179,6 +181,7 @@ def _pack_step(task, step, context, device):
         predicted_from=as_tensor(np.where(parents < 0, C - 1, C + parents)),
         paths=as_tensor(paths),
         length=paths.shape[1],
+        parents=parents,
     )
 
 
@@ -205,7 +208,6 @@ def score_candidates(model, packed, rows):
     log_probs = torch.log_softmax(logits[:, packed.predicted_from], dim=-1)
     node_scores = log_probs.gather(2, packed.tree_tokens.expand(len(rows), -1)[..., None])[..., 0]
     return node_scores[:, packed.paths].sum(dim=-1)
-
 
 
 # --- the experiment's model: its settings, its layouts and its kernels ------------------------

@@ -10,27 +10,23 @@ settings.load_profile("book")
 
 # --- running in parallel (pytest -n auto) --------------------------------------------------------
 
-# The chapters that train a transformer. They run on one worker, one after the other,
-# and last: torch already uses every core, and anything beside them slows them down
-# more than it gains (two of them at once, many times over).
+# The chapters that train a transformer, longest first. Each pins torch to one thread
+# (so its stored numbers do not depend on the machine's cores), so they start first,
+# each on a worker of its own, and everything else fills in around them.
 TRAINING_CHAPTERS = ("10_star_on_a_real_transformer.ipynb", "11_the_question_in_view.ipynb")
-TRAINING_SCOPE = "training chapters"
 
 
 def pytest_xdist_make_scheduler(config, log):
     """Schedule by file, as ``--dist loadscope`` does (a notebook's cells share one kernel),
-    with the training chapters as one unit handed out after every other."""
+    with the training chapters handed out before every other file."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ChapterScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid):
-            if nodeid.split("::")[0].endswith(TRAINING_CHAPTERS):
-                return TRAINING_SCOPE
-            return super()._split_scope(nodeid)
-
         def _assign_work_unit(self, node):
-            if TRAINING_SCOPE in self.workqueue:
-                self.workqueue.move_to_end(TRAINING_SCOPE)
+            for chapter in reversed(TRAINING_CHAPTERS):
+                scope = next((s for s in self.workqueue if s.endswith(chapter)), None)
+                if scope is not None:
+                    self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
     return ChapterScheduling(config, log)

@@ -153,6 +153,30 @@ def test_packed_scores_equal_separate_sequences(context):
                 assert np.max(np.abs(packed_scores[i] - expect)) < 1e-4
 
 
+@pytest.mark.parametrize("context", ["markov", "history"])
+def test_training_layout_keeps_only_the_needed_paths_and_their_scores(context):
+    """Each row keeps the tree nodes on the paths to its needed candidates, and the
+    count-weighted objective equals the one from separate sequences."""
+    task = zip_task.ZipTask(2)
+    model = transformer.new_model(task, context, seed=4, device="cpu")
+    rng = np.random.default_rng(0)
+    for step, packed in enumerate(model.packed, start=1):
+        rows = np.array([0, 3, len(packed.contexts) - 1])
+        weight = rng.integers(0, 3, size=(len(rows), task.num_states)) * (rng.random((len(rows), task.num_states)) < 0.3)
+        weight[0] = 0
+        weight[0, 2] = 5  # one row with a single candidate
+        layout = training._row_layout(packed, rows, weight > 0)
+        assert layout.input_length[0] == len(packed.contexts[0]) + packed.length - 1  # one path, its leaf left out
+        with torch.no_grad():
+            log_probs, nodes = training._node_log_probs(model.network, layout, np.arange(len(rows)), packed.tree_tokens)
+        node_weight = (torch.as_tensor(weight, dtype=torch.float32) @ layout.incidence).gather(1, nodes)
+        got = (node_weight * log_probs).sum(dim=1).numpy()
+        for i, row in enumerate(rows):
+            with torch.no_grad():
+                expect = weight[i] @ _unpacked_scores(model, packed, row, task.state_ids(step))
+            assert abs(got[i] - expect) < 1e-3 * max(1.0, abs(expect))
+
+
 def test_history_model_starts_from_markov_weights():
     """Step 1 of a history-aware model is the Markov model; later steps see the question too."""
     task = zip_task.ZipTask(2)
@@ -298,6 +322,7 @@ def test_command_line_writes_the_documented_json(tmp_path, monkeypatch):
         (["--finetune-batch-rows", "0"], "finetune_batch_rows"),
         (["--finetune-steps", "-5"], "finetune_steps"),
         (["--fit-tolerance", "nan"], "finetune_fit_tolerance"),
+        (["--threads", "0"], "--threads"),
     ],
 )
 def test_command_line_rejects_bad_options_without_a_traceback(args, message):
